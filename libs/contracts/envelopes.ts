@@ -1,0 +1,136 @@
+// The versioned messages that cross process boundaries. Each family has a current schema version;
+// decoders accept the current and the previous one (upgrading the previous), and ignore unknown
+// fields, so services can be rolled out one at a time.
+import { z } from 'zod';
+
+const iso = z.string().min(1);
+const op = z.enum(['upsert', 'delete']);
+const kubeObject = z.record(z.string(), z.unknown());
+
+const objectIdentity = {
+  cluster: z.string().min(1),
+  kind: z.string().min(1),
+  namespace: z.string(),
+  name: z.string().min(1),
+};
+
+// --- resources -------------------------------------------------------------------------------
+/** Where an object was read: a manifest file (with the document's index) or a Kubernetes API. */
+export const ResourceSource = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('file'), path: z.string(), document: z.number().int().nonnegative() }),
+  z.object({ type: z.literal('kubernetes') }),
+]);
+
+const resourceV1 = z.object({
+  schema: z.literal('gantry.resource/v1'),
+  ...objectIdentity,
+  apiVersion: z.string().min(1),
+  uid: z.string().default(''),
+  generation: z.number().int().nonnegative().default(1),
+  resourceVersion: z.string().default(''),
+  op,
+  object: kubeObject.nullable(),
+  emittedAt: iso,
+});
+
+/** v2 adds `source`, so a status or log line can name the file and document an object came from. */
+const resourceV2 = resourceV1.extend({
+  schema: z.literal('gantry.resource/v2'),
+  source: ResourceSource.optional(),
+});
+
+export const RESOURCE_SCHEMA = 'gantry.resource/v2' as const;
+export type ResourceEvent = z.infer<typeof resourceV2>;
+export const ResourceEventSchema = z
+  .discriminatedUnion('schema', [resourceV2, resourceV1])
+  .transform((e): ResourceEvent => (e.schema === 'gantry.resource/v1' ? { ...e, schema: RESOURCE_SCHEMA } : e));
+
+// --- endpoints -------------------------------------------------------------------------------
+export const Endpoint = z.object({
+  address: z.string().min(1),
+  port: z.number().int().min(1).max(65535),
+  ready: z.boolean(),
+  serving: z.boolean().default(true),
+  terminating: z.boolean().default(false),
+  zone: z.string().optional(),
+  node: z.string().optional(),
+  hostname: z.string().optional(),
+});
+export type Endpoint = z.infer<typeof Endpoint>;
+
+/** One Service port with the endpoints its EndpointSlices give for it (target ports resolved). */
+export const ServicePortEndpoints = z.object({
+  name: z.string().default(''),
+  port: z.number().int().min(1).max(65535),
+  protocol: z.string().default('TCP'),
+  appProtocol: z.string().optional(),
+  endpoints: z.array(Endpoint),
+});
+export type ServicePortEndpoints = z.infer<typeof ServicePortEndpoints>;
+
+const endpointsV1 = z.object({
+  schema: z.literal('gantry.endpoints/v1'),
+  cluster: z.string().min(1),
+  namespace: z.string().min(1),
+  name: z.string().min(1),
+  op,
+  serviceType: z.string().default('ClusterIP'),
+  ports: z.array(ServicePortEndpoints),
+  resourceVersion: z.string().default(''),
+  emittedAt: iso,
+});
+export const ENDPOINTS_SCHEMA = 'gantry.endpoints/v1' as const;
+export type EndpointsEvent = z.infer<typeof endpointsV1>;
+export const EndpointsEventSchema = endpointsV1;
+
+// --- reports ---------------------------------------------------------------------------------
+const reportV1 = z.object({
+  schema: z.literal('gantry.report/v1'),
+  ...objectIdentity,
+  apiVersion: z.string().min(1),
+  generation: z.number().int().nonnegative(),
+  op,
+  /** The object's whole computed `status`; null with op=delete. */
+  status: kubeObject.nullable(),
+  /** The snapshot of the Gateway(s) this status was computed with, when there is one. */
+  snapshots: z.record(z.string(), z.string()).default({}),
+  emittedAt: iso,
+});
+export const REPORT_SCHEMA = 'gantry.report/v1' as const;
+export type ReportEvent = z.infer<typeof reportV1>;
+export const ReportEventSchema = reportV1;
+
+// --- snapshots -------------------------------------------------------------------------------
+const snapshotV1 = z.object({
+  schema: z.literal('gantry.snapshot/v1'),
+  gateway: z.string().min(1),
+  op,
+  version: z.string(),
+  manifestKey: z.string(),
+  /** Per stream, the highest sequence the snapshot reflects. */
+  streams: z.record(z.string(), z.number().int().nonnegative()).default({}),
+  emittedAt: iso,
+});
+export const SNAPSHOT_SCHEMA = 'gantry.snapshot/v1' as const;
+export type SnapshotEvent = z.infer<typeof snapshotV1>;
+export const SnapshotEventSchema = snapshotV1;
+
+// --- proxies ---------------------------------------------------------------------------------
+const proxyV1 = z.object({
+  schema: z.literal('gantry.proxy/v1'),
+  gateway: z.string().min(1),
+  node: z.string(),
+  event: z.enum(['connected', 'ack', 'nack', 'disconnected']),
+  typeUrl: z.string().optional(),
+  /** The per-type version the proxy acknowledged or rejected. */
+  version: z.string().optional(),
+  /** The snapshot the rejected or accepted response came from. */
+  snapshot: z.string().optional(),
+  resourceNames: z.array(z.string()).optional(),
+  errorDetail: z.object({ code: z.number().int(), message: z.string() }).optional(),
+  replica: z.string(),
+  emittedAt: iso,
+});
+export const PROXY_SCHEMA = 'gantry.proxy/v1' as const;
+export type ProxyEvent = z.infer<typeof proxyV1>;
+export const ProxyEventSchema = proxyV1;

@@ -1,0 +1,3 @@
+export * from './envelopes.ts';
+export * from './subjects.ts';
+export * from './codec.ts';

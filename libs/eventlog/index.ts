@@ -1,0 +1,147 @@
+// The NATS JetStream event log: idempotent stream set-up, deduplicated publishing of envelopes and
+// compacted replay (latest event per subject, then live events) with a caught-up signal.
+import {
+  AckPolicy, connect, DeliverPolicy, DiscardPolicy, headers, RetentionPolicy, StorageType,
+  type JetStreamClient, type JetStreamManager, type NatsConnection, type StreamConfig,
+} from 'nats';
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import { decodeEnvelope, encodeEnvelope, STREAMS, type StreamSpec } from '../contracts/index.ts';
+
+export interface EventLog {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  close(): Promise<void>;
+}
+
+const DUPLICATE_WINDOW_NS = 2 * 60 * 1e9;
+
+export async function connectEventLog(url: string, name: string, log: Logger): Promise<EventLog> {
+  const nc = await connect({ servers: url, name, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === 'disconnect' || s.type === 'reconnect') log.warn({ nats: s.type, server: s.data }, 'NATS connection status');
+    }
+  })();
+  const jsm = await nc.jetstreamManager();
+  return { nc, js: nc.jetstream(), jsm, close: () => nc.drain() };
+}
+
+function streamConfig(spec: StreamSpec): Partial<StreamConfig> {
+  return {
+    name: spec.name,
+    subjects: [...spec.subjects],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    discard: DiscardPolicy.Old,
+    max_msgs_per_subject: spec.maxPerSubject,
+    duplicate_window: DUPLICATE_WINDOW_NS,
+  };
+}
+
+/** Creates every stream, or updates one whose configuration differs; safe to run from any service. */
+export async function ensureStreams(jsm: JetStreamManager, specs: StreamSpec[] = Object.values(STREAMS)): Promise<void> {
+  for (const spec of specs) {
+    const want = streamConfig(spec);
+    try {
+      const info = await jsm.streams.info(spec.name);
+      const have = info.config;
+      if (have.max_msgs_per_subject !== want.max_msgs_per_subject || have.subjects.join() !== want.subjects!.join()) {
+        await jsm.streams.update(spec.name, { ...have, ...want });
+      }
+    } catch (err) {
+      if (!String((err as Error).message).includes('stream not found')) throw err;
+      try {
+        await jsm.streams.add(want);
+      } catch (addErr) {
+        // Another service created it between our look-up and add: that is the idempotent outcome.
+        if (!String((addErr as Error).message).includes('already in use')) throw addErr;
+      }
+    }
+  }
+}
+
+/**
+ * Publishes one envelope, validated by its schema first. `msgId` makes a replayed publish (a
+ * restarted service re-sending what it sent) a no-op inside the stream's duplicate window.
+ */
+export async function publishEvent<S extends z.ZodType>(
+  js: JetStreamClient, schema: S, subject: string, event: z.input<S>, msgId: string,
+): Promise<{ seq: number; duplicate: boolean }> {
+  const checked = schema.parse(event);
+  const h = headers();
+  h.set('Nats-Msg-Id', msgId);
+  const ack = await js.publish(subject, encodeEnvelope(checked), { headers: h, msgID: msgId });
+  return { seq: ack.seq, duplicate: ack.duplicate };
+}
+
+export interface FollowOptions<T> {
+  stream: StreamSpec;
+  filter?: string;
+  schema: z.ZodType<T>;
+  log: Logger;
+  /** Called in stream-sequence order; a thrown error is logged and the event skipped. */
+  onEvent(event: T, meta: { seq: number; subject: string }): void | Promise<void>;
+  /** Called once the replay of what the stream held at start-up has been delivered. */
+  onCaughtUp?(lastSeq: number): void | Promise<void>;
+  /** `last` replays the compacted state (latest per subject); `new` only follows live events. */
+  from?: 'last' | 'new';
+}
+
+export interface Follower {
+  stop(): Promise<void>;
+  caughtUp: Promise<number>;
+}
+
+/**
+ * Replays the latest event of every subject under `filter`, then follows the stream live. Uses an
+ * ordered consumer: ephemeral, recreated by the client on gaps, so a reconnect loses nothing.
+ */
+export async function followStream<T>(log: EventLog, opts: FollowOptions<T>): Promise<Follower> {
+  const filter = opts.filter ?? opts.stream.subjects[0];
+  const consumer = await log.js.consumers.get(opts.stream.name, {
+    filterSubjects: filter,
+    // `deliver_policy: all` hangs nats.js v2's ordered consumer; last_per_subject is what we want anyway.
+    deliver_policy: opts.from === 'new' ? DeliverPolicy.New : DeliverPolicy.LastPerSubject,
+  });
+  const info = await log.jsm.streams.info(opts.stream.name, { subjects_filter: filter } as never);
+  const pendingAtStart = opts.from === 'new' ? 0 : Object.keys(info.state.subjects ?? {}).length;
+  let lastSeq = 0;
+  let resolveCaughtUp!: (seq: number) => void;
+  const caughtUp = new Promise<number>((r) => (resolveCaughtUp = r));
+  let isCaughtUp = false;
+  const markCaughtUp = async () => {
+    if (isCaughtUp) return;
+    isCaughtUp = true;
+    await opts.onCaughtUp?.(lastSeq);
+    resolveCaughtUp(lastSeq);
+  };
+  if (pendingAtStart === 0) await markCaughtUp();
+  const messages = await consumer.consume({ max_messages: 1000 });
+  const done = (async () => {
+    for await (const m of messages) {
+      lastSeq = m.seq;
+      const decoded = decodeEnvelope(opts.schema, m.data);
+      if (!decoded.ok) {
+        opts.log.error({ subject: m.subject, seq: m.seq, err: decoded.error }, 'rejected a malformed event');
+      } else {
+        try {
+          await opts.onEvent(decoded.value, { seq: m.seq, subject: m.subject });
+        } catch (err) {
+          opts.log.error({ subject: m.subject, seq: m.seq, err }, 'event handler failed; event skipped');
+        }
+      }
+      if (!isCaughtUp && m.info.pending === 0) await markCaughtUp();
+    }
+  })();
+  return {
+    caughtUp,
+    stop: async () => {
+      messages.stop();
+      await done.catch(() => undefined);
+    },
+  };
+}
+
+export { AckPolicy };

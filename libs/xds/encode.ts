@@ -1,0 +1,77 @@
+// Strict protobuf encoding of Envoy messages. protobufjs' fromObject silently drops fields it does
+// not know, so every object is first checked against the descriptor: a misspelled field is an error.
+import { createHash } from 'node:crypto';
+import type protobuf from 'protobufjs';
+import { lookupType } from './protos.ts';
+import { TYPE_PREFIX } from './type-urls.ts';
+import type { Any, EnvoyTypeName, EnvoyTypes } from './types.ts';
+
+export class ProtoShapeError extends Error {
+  constructor(readonly typeName: string, readonly path: string, detail: string) {
+    super(`${typeName}${path ? ` at ${path}` : ''}: ${detail}`);
+    this.name = 'ProtoShapeError';
+  }
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
+}
+
+function checkMessage(type: protobuf.Type, value: unknown, path: string, top: string): void {
+  if (!isPlainObject(value)) throw new ProtoShapeError(top, path, `expected a ${type.fullName.slice(1)} object`);
+  if (type.fullName === '.google.protobuf.Any') {
+    if (typeof value.type_url !== 'string' || !(value.value instanceof Uint8Array)) {
+      throw new ProtoShapeError(top, path, 'Any must be built with pack() (type_url + encoded value)');
+    }
+    return;
+  }
+  for (const [key, fieldValue] of Object.entries(value)) {
+    if (fieldValue === undefined || fieldValue === null) continue;
+    const field = type.fields[key];
+    if (!field) {
+      if (type.oneofs?.[key]) continue; // the virtual oneof discriminator written by --oneofs
+      throw new ProtoShapeError(top, `${path}.${key}`, `unknown field "${key}" of ${type.fullName.slice(1)}`);
+    }
+    field.resolve();
+    const child = field.resolvedType;
+    if (!child || !('fields' in child)) continue;
+    const childType = child as protobuf.Type;
+    if (field.map) {
+      if (!isPlainObject(fieldValue)) throw new ProtoShapeError(top, `${path}.${key}`, 'expected a map');
+      for (const [k, v] of Object.entries(fieldValue)) checkMessage(childType, v, `${path}.${key}[${k}]`, top);
+    } else if (field.repeated) {
+      if (!Array.isArray(fieldValue)) throw new ProtoShapeError(top, `${path}.${key}`, 'expected a list');
+      fieldValue.forEach((v, i) => checkMessage(childType, v, `${path}.${key}[${i}]`, top));
+    } else {
+      checkMessage(childType, fieldValue, `${path}.${key}`, top);
+    }
+  }
+}
+
+/** Encodes a message of a known Envoy type, rejecting any field the descriptor does not have. */
+export function encode<K extends EnvoyTypeName>(typeName: K, message: EnvoyTypes[K]): Buffer {
+  return encodeUnchecked(typeName, message);
+}
+
+/** Encoding by a type name known only at run time (resources read back from a snapshot). */
+export function encodeUnchecked(typeName: string, message: unknown): Buffer {
+  const type = lookupType(typeName);
+  checkMessage(type, message, '', typeName);
+  const err = type.verify(type.fromObject(message as Record<string, unknown>));
+  if (err) throw new ProtoShapeError(typeName, '', err);
+  return Buffer.from(type.encode(type.fromObject(message as Record<string, unknown>)).finish());
+}
+
+export function decode(typeName: string, bytes: Uint8Array): Record<string, unknown> {
+  const type = lookupType(typeName);
+  return type.toObject(type.decode(bytes), { longs: String, enums: String, bytes: Buffer, defaults: false, oneofs: true });
+}
+
+/** A google.protobuf.Any holding `message`, as Envoy's typed_config fields want it. */
+export function pack<K extends EnvoyTypeName>(typeName: K, message: EnvoyTypes[K]): Any & { type_url: string; value: Buffer } {
+  return { type_url: TYPE_PREFIX + typeName, value: encode(typeName, message) };
+}
+
+export function sha256(bytes: Uint8Array | string): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
