@@ -50,6 +50,13 @@ export interface TranslateOptions {
   controllerName: string;
   /** Gateway status.addresses when spec.addresses is empty. */
   defaultAddress: string;
+  /**
+   * lastTransitionTime of every condition (ISO 8601). The translator is pure, so it cannot read the
+   * clock: the service passes the time of the translation cycle, and the reporter keeps the previous
+   * lastTransitionTime of a condition whose status did not change. Defaults to the epoch, which is
+   * only acceptable in tests.
+   */
+  now?: string;
 }
 
 /** The xDS resources of one Gateway, as typed Envoy messages. */

@@ -1,0 +1,100 @@
+// Route attachment: which listeners of a Gateway each route's parentRefs land on, with which
+// hostnames, and the route's status towards that Gateway.
+import { listenerAdmits, type GatewayModel, type ListenerModel } from './gateway.ts';
+import { effectiveHostnames } from './hostnames.ts';
+import type { TranslatorState } from './index-state.ts';
+import { GATEWAY_GROUP, type ParentRef } from './objects.ts';
+import type { RouteModel } from './routes.ts';
+import { notOk, ok, stampFor, type Condition, type Verdict } from './status.ts';
+
+export interface Attachment {
+  route: RouteModel;
+  listener: ListenerModel;
+  /** Effective hostnames: the route's narrowed to the listener's ("*" for any). */
+  hostnames: string[];
+}
+
+export interface RouteParentStatus {
+  parentRef: Required<Pick<ParentRef, 'group' | 'kind' | 'namespace' | 'name'>> & Pick<ParentRef, 'sectionName' | 'port'>;
+  controllerName: string;
+  conditions: Condition[];
+}
+
+/** The parentRef spelled out (group, kind and namespace defaulted), as status echoes it. */
+export function canonicalParentRef(route: RouteModel, ref: ParentRef): RouteParentStatus['parentRef'] {
+  const out: RouteParentStatus['parentRef'] = { group: ref.group, kind: ref.kind, namespace: ref.namespace ?? route.id.namespace, name: ref.name };
+  if (ref.sectionName !== undefined) out.sectionName = ref.sectionName;
+  if (ref.port !== undefined) out.port = ref.port;
+  return out;
+}
+
+/** Whether `ref` names the Gateway `gatewayKey` ("<namespace>/<name>"). */
+export function refersTo(route: RouteModel, ref: ParentRef, gatewayKey: string): boolean {
+  return ref.group === GATEWAY_GROUP && ref.kind === 'Gateway' && `${ref.namespace ?? route.id.namespace}/${ref.name}` === gatewayKey;
+}
+
+function attachOne(
+  gateway: GatewayModel, route: RouteModel, ref: ParentRef, state: TranslatorState,
+): { accepted: Verdict; attachments: Attachment[] } {
+  if (route.invalid !== undefined) return { accepted: notOk('UnsupportedValue', route.invalid), attachments: [] };
+  const named = gateway.listeners.filter(
+    (l) => (ref.sectionName === undefined || l.name === ref.sectionName) && (ref.port === undefined || l.port === ref.port),
+  );
+  if (named.length === 0) {
+    const wanted = [ref.sectionName && `sectionName ${ref.sectionName}`, ref.port && `port ${ref.port}`].filter(Boolean).join(' and ');
+    return { accepted: notOk('NoMatchingParent', `Gateway ${gateway.key} has no listener with ${wanted}`), attachments: [] };
+  }
+  const admitting = named.filter((l) => listenerAdmits(gateway, l, route.kind, route.id.namespace, state));
+  if (admitting.length === 0) {
+    return { accepted: notOk('NotAllowedByListeners', `no listener of Gateway ${gateway.key} admits this ${route.kind} from namespace ${route.id.namespace}`), attachments: [] };
+  }
+  const attachments = admitting
+    .map((listener) => ({ route, listener, hostnames: effectiveHostnames(listener.hostname, route.hostnames) }))
+    .filter((a) => a.hostnames.length > 0);
+  if (attachments.length === 0) {
+    return { accepted: notOk('NoMatchingListenerHostname', `no hostname of the route intersects a listener hostname of Gateway ${gateway.key}`), attachments: [] };
+  }
+  return { accepted: ok('Accepted'), attachments };
+}
+
+export interface GatewayAttachments {
+  attachments: Attachment[];
+  /** Routes attached per listener name. */
+  attachedRoutes: Map<string, number>;
+  /** Per route key, its parent statuses for this Gateway, in parentRefs order. */
+  parents: Map<string, RouteParentStatus[]>;
+}
+
+export interface AttachContext {
+  state: TranslatorState;
+  controllerName: string;
+  now: string;
+  /** A route's ResolvedRefs verdict (independent of the Gateway). */
+  resolvedRefs: (route: RouteModel) => Verdict;
+}
+
+/** Attaches `routes` (those referring to `gateway`) to its listeners. */
+export function attachRoutes(gateway: GatewayModel, routes: RouteModel[], ctx: AttachContext): GatewayAttachments {
+  const attachments: Attachment[] = [];
+  const attachedTo = new Map<string, Set<string>>();
+  const parents = new Map<string, RouteParentStatus[]>();
+  for (const route of routes) {
+    const stamp = stampFor(route.id.generation, ctx.now);
+    const statuses: RouteParentStatus[] = [];
+    for (const ref of route.parentRefs) {
+      if (!refersTo(route, ref, gateway.key)) continue;
+      const result = attachOne(gateway, route, ref, ctx.state);
+      attachments.push(...result.attachments);
+      for (const a of result.attachments) {
+        if (!attachedTo.has(a.listener.name)) attachedTo.set(a.listener.name, new Set());
+        attachedTo.get(a.listener.name)!.add(route.key);
+      }
+      const conditions = [stamp('Accepted', result.accepted)];
+      if (route.invalid === undefined) conditions.push(stamp('ResolvedRefs', ctx.resolvedRefs(route)));
+      statuses.push({ parentRef: canonicalParentRef(route, ref), controllerName: ctx.controllerName, conditions });
+    }
+    if (statuses.length > 0) parents.set(route.key, statuses);
+  }
+  const attachedRoutes = new Map([...attachedTo].map(([name, keys]) => [name, keys.size]));
+  return { attachments, attachedRoutes, parents };
+}

@@ -1,0 +1,80 @@
+// The intermediate representation: what the user meant, per Gateway, with every reference resolved
+// and every route in precedence order. The envoy/ modules turn it into Envoy messages; nothing here
+// knows a proto field name.
+import type { Endpoint } from '../contracts/envelopes.ts';
+
+export type RouteKind = 'HTTPRoute' | 'GRPCRoute';
+
+export interface StringMatchIR {
+  name: string;
+  type: 'Exact' | 'RegularExpression';
+  value: string;
+}
+
+export interface PathMatchIR {
+  /**
+   * PathPrefix is the Gateway API's, matching whole path segments; StringPrefix is a plain string
+   * prefix, for gRPC's "/<service>/" where the segment boundary is part of the value.
+   */
+  type: 'Exact' | 'PathPrefix' | 'StringPrefix' | 'RegularExpression';
+  value: string;
+}
+
+export interface MatchIR {
+  path: PathMatchIR;
+  headers: StringMatchIR[];
+  queryParams: StringMatchIR[];
+  method?: string;
+  /** Only gRPC requests (content-type application/grpc*) match: set for GRPCRoute rules. */
+  grpcOnly: boolean;
+}
+
+export interface WeightedClusterIR {
+  cluster: string;
+  weight: number;
+}
+
+export type ActionIR =
+  | { type: 'forward'; clusters: WeightedClusterIR[] }
+  | { type: 'directResponse'; status: number };
+
+/** One Envoy-route-to-be: a single match of one rule of one route. */
+export interface RouteIR {
+  /** "<kind>/<namespace>/<name>/rule/<i>/match/<j>", for Envoy's stats and debugging. */
+  name: string;
+  match: MatchIR;
+  action: ActionIR;
+}
+
+export interface VirtualHostIR {
+  /** A hostname, a wildcard "*.example.com", or "*" for any. */
+  hostname: string;
+  routes: RouteIR[];
+}
+
+/** The HTTP listeners of one Gateway that share a port: one Envoy listener and route configuration. */
+export interface HttpPortIR {
+  port: number;
+  /** The listeners' hostnames ("*" for a listener without one), sorted. */
+  hostnames: string[];
+  virtualHosts: VirtualHostIR[];
+}
+
+export interface ClusterEndpointIR extends Endpoint {
+  /** The member cluster the endpoint lives in. */
+  cluster: string;
+}
+
+/** A Service port as an upstream cluster. */
+export interface ClusterIR {
+  name: string;
+  http2: boolean;
+  endpoints: ClusterEndpointIR[];
+}
+
+export interface GatewayIR {
+  /** "<namespace>/<name>" */
+  key: string;
+  ports: HttpPortIR[];
+  clusters: ClusterIR[];
+}

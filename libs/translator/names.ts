@@ -1,0 +1,28 @@
+// Names of the xDS resources of one Gateway. A proxy only ever receives its own Gateway's snapshot,
+// yet names still carry the Gateway so that a config dump, a log line or a stat says where a resource
+// came from. "/" separates the parts because Kubernetes names cannot contain it, which keeps every
+// name unambiguous.
+
+/** Socket listener and its route configuration share a name: "<ns>/<gateway>/http-<port>". */
+export function httpListenerName(gateway: string, port: number): string {
+  return `${gateway}/http-${port}`;
+}
+
+export const routeConfigName = httpListenerName;
+
+/** The proxyless gRPC variant of a route configuration: "<ns>/<gateway>/http-<port>/grpc". */
+export function grpcRouteConfigName(gateway: string, port: number): string {
+  return `${routeConfigName(gateway, port)}/grpc`;
+}
+
+/** One Service port, as a cluster and its EDS service name: "k8s/<ns>/<service>/<port>". */
+export function serviceClusterName(namespace: string, service: string, port: number): string {
+  return `k8s/${namespace}/${service}/${port}`;
+}
+
+/** A cluster that never has endpoints: traffic sent to it fails (503 in Envoy, UNAVAILABLE in gRPC). */
+export const UNAVAILABLE_CLUSTER = 'gantry/unavailable';
+
+export function statPrefix(port: number): string {
+  return `http-${port}`;
+}

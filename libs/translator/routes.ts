@@ -1,0 +1,130 @@
+// HTTPRoutes and GRPCRoutes, read into one kind-agnostic model: every match compiled to the IR and
+// ranked for precedence, so that attachment and Envoy translation need not know the route kind.
+import type { ObjectIdentity, ObjectRecord } from './index-state.ts';
+import { objectKey } from './index-state.ts';
+import type { MatchIR, PathMatchIR, RouteKind } from './ir.ts';
+import {
+  salvageParentRefs,
+  type BackendRef, type GRPCRoute, type GrpcMethodMatch, type GrpcRouteMatch, type HTTPRoute, type HttpRouteMatch, type ParentRef,
+} from './objects.ts';
+import type { Precedence } from './precedence.ts';
+
+export interface CompiledMatch {
+  match: MatchIR;
+  precedence: Precedence;
+}
+
+export interface RuleModel {
+  index: number;
+  matches: CompiledMatch[];
+  backendRefs: BackendRef[];
+}
+
+export interface RouteModel {
+  id: ObjectIdentity;
+  kind: RouteKind;
+  /** "<kind>/<namespace>/<name>" */
+  key: string;
+  parentRefs: ParentRef[];
+  hostnames: string[];
+  rules: RuleModel[];
+  /** The schema error, when the route could not be read; it then has no rules. */
+  invalid?: string;
+}
+
+type MatchRank = Omit<Precedence, 'creationTimestamp' | 'route' | 'rule' | 'match'>;
+
+const NO_RANK: MatchRank = {
+  kind: 'HTTPRoute', pathRank: 0, pathLength: 0, hasMethod: false, headers: 0, queryParams: 0, serviceLength: 0, methodLength: 0,
+};
+
+const PATH_RANK: Record<PathMatchIR['type'], number> = { Exact: 0, RegularExpression: 1, PathPrefix: 2, StringPrefix: 2 };
+
+function escapeRegex(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** "/foo/" and "/foo" are the same PathPrefix: it matches whole segments either way. */
+function normalizePrefix(value: string): string {
+  const trimmed = value.replace(/\/+$/, '');
+  return trimmed === '' ? '/' : trimmed;
+}
+
+function compileHttpMatch(m: HttpRouteMatch): { match: MatchIR; rank: MatchRank } {
+  const path: PathMatchIR = m.path.type === 'PathPrefix' ? { type: 'PathPrefix', value: normalizePrefix(m.path.value) } : m.path;
+  return {
+    match: { path, headers: m.headers, queryParams: m.queryParams, method: m.method, grpcOnly: false },
+    rank: {
+      ...NO_RANK,
+      pathRank: PATH_RANK[path.type],
+      pathLength: path.value.length,
+      hasMethod: m.method !== undefined,
+      headers: m.headers.length,
+      queryParams: m.queryParams.length,
+    },
+  };
+}
+
+/** gRPC calls are POSTs to "/<service>/<method>", so a method match is a path match. */
+function grpcPath(method: GrpcMethodMatch | undefined): PathMatchIR {
+  if (!method) return { type: 'StringPrefix', value: '/' };
+  const { service, method: name } = method;
+  if (method.type === 'RegularExpression') return { type: 'RegularExpression', value: `/${service ?? '[^/]+'}/${name ?? '[^/]+'}` };
+  if (service !== undefined && name !== undefined) return { type: 'Exact', value: `/${service}/${name}` };
+  if (service !== undefined) return { type: 'StringPrefix', value: `/${service}/` };
+  return { type: 'RegularExpression', value: `/[^/]+/${escapeRegex(name!)}` };
+}
+
+function compileGrpcMatch(m: GrpcRouteMatch): { match: MatchIR; rank: MatchRank } {
+  return {
+    match: { path: grpcPath(m.method), headers: m.headers, queryParams: [], grpcOnly: true },
+    rank: {
+      ...NO_RANK,
+      kind: 'GRPCRoute',
+      serviceLength: m.method?.service?.length ?? 0,
+      methodLength: m.method?.method?.length ?? 0,
+      headers: m.headers.length,
+    },
+  };
+}
+
+interface AnyRouteSpec<M> {
+  parentRefs: ParentRef[];
+  hostnames: string[];
+  rules: Array<{ matches: M[]; backendRefs: BackendRef[] }>;
+}
+
+function routeModel<M>(
+  kind: RouteKind,
+  record: ObjectRecord<{ metadata: { creationTimestamp?: string }; spec: AnyRouteSpec<M> }>,
+  compile: (m: M) => { match: MatchIR; rank: MatchRank },
+  matchAll: M,
+): RouteModel {
+  const { id } = record;
+  const key = `${kind}/${objectKey(id.namespace, id.name)}`;
+  if (!record.parsed.ok) {
+    return { id, kind, key, parentRefs: salvageParentRefs(record.object), hostnames: [], rules: [], invalid: record.parsed.message };
+  }
+  const { metadata, spec } = record.parsed.value;
+  const rules = spec.rules.map((rule, index): RuleModel => ({
+    index,
+    backendRefs: rule.backendRefs,
+    matches: (rule.matches.length > 0 ? rule.matches : [matchAll]).map((m, match) => {
+      const { match: ir, rank } = compile(m);
+      const precedence: Precedence = {
+        ...rank, creationTimestamp: metadata.creationTimestamp ?? '', route: objectKey(id.namespace, id.name), rule: index, match,
+      };
+      return { match: ir, precedence };
+    }),
+  }));
+  return { id, kind, key, parentRefs: spec.parentRefs, hostnames: spec.hostnames, rules };
+}
+
+export function httpRouteModel(record: ObjectRecord<HTTPRoute>): RouteModel {
+  const matchAll: HttpRouteMatch = { path: { type: 'PathPrefix', value: '/' }, headers: [], queryParams: [] };
+  return routeModel('HTTPRoute', record, compileHttpMatch, matchAll);
+}
+
+export function grpcRouteModel(record: ObjectRecord<GRPCRoute>): RouteModel {
+  return routeModel('GRPCRoute', record, compileGrpcMatch, { headers: [] });
+}

@@ -1,0 +1,116 @@
+// One translation cycle: translate the World, write changed snapshots to Redis and announce them,
+// then publish the reports that changed. Cycles never overlap; a change that arrives during a
+// cycle triggers one more cycle afterwards.
+import {
+  REPORT_SCHEMA, ReportEventSchema, SNAPSHOT_SCHEMA, SnapshotEventSchema, subjects, type ReportEvent,
+} from '../../libs/contracts/index.ts';
+import { publishEvent, type EventLog } from '../../libs/eventlog/index.ts';
+import { diffReports, reportKey, statusDigest, type PublishedReport } from '../../libs/reports/reports.ts';
+import type { Logger } from '../../libs/service/index.ts';
+import { encodeGatewaySnapshot } from '../../libs/snapshots/encode.ts';
+import { buildManifest } from '../../libs/snapshots/manifest.ts';
+import { keys, type SnapshotWriter } from '../../libs/snapshots/redis-store.ts';
+import { translate } from '../../libs/translator/index.ts';
+import type { TranslateOptions } from '../../libs/translator/api.ts';
+import type { World } from '../../libs/world/world.ts';
+
+export interface PublisherDeps {
+  events: EventLog;
+  writer: SnapshotWriter;
+  log: Logger;
+  world: World;
+  options: Omit<TranslateOptions, 'now'>;
+}
+
+export class Publisher {
+  private readonly published = new Map<string, PublishedReport & { apiVersion: string }>();
+  private readonly versions = new Map<string, string>();
+  private running: Promise<void> | undefined;
+  private rerun = false;
+  private translatedRevision = -1;
+
+  constructor(private readonly deps: PublisherDeps) {}
+
+  notePublishedReport(e: ReportEvent): void {
+    const key = reportKey(e);
+    if (e.op === 'delete' || !e.status) this.published.delete(key);
+    else this.published.set(key, { digest: statusDigest({ status: e.status, generation: e.generation }), status: e.status, generation: e.generation, apiVersion: e.apiVersion });
+  }
+
+  run(): Promise<void> {
+    if (this.running) {
+      this.rerun = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      do {
+        this.rerun = false;
+        try {
+          await this.cycle();
+        } catch (err) {
+          this.deps.log.error({ err }, 'translation cycle failed; will retry on the next change');
+        }
+      } while (this.rerun);
+      this.running = undefined;
+    })();
+    return this.running;
+  }
+
+  async idle(): Promise<void> {
+    await this.running;
+  }
+
+  private async cycle(): Promise<void> {
+    const { world, log, events, writer } = this.deps;
+    if (world.changes === this.translatedRevision) return;
+    const revision = world.changes;
+    const streams = { ...world.streams };
+    const started = performance.now();
+    const result = translate(world.input(), { ...this.deps.options, now: new Date().toISOString() });
+    const translateMs = performance.now() - started;
+
+    for (const [gateway, snapshot] of result.snapshots) {
+      const { manifest, blobs } = buildManifest(encodeGatewaySnapshot(snapshot), streams);
+      const moved = await writer.write(manifest, blobs);
+      this.versions.set(gateway, manifest.version);
+      if (!moved) continue;
+      await publishEvent(events.js, SnapshotEventSchema, subjects.snapshot(gateway), {
+        schema: SNAPSHOT_SCHEMA, gateway, op: 'upsert', version: manifest.version,
+        manifestKey: keys.manifest(gateway, manifest.version), streams, emittedAt: new Date().toISOString(),
+      }, `${gateway}@${manifest.version}`);
+      log.info({ gateway, snapshot: manifest.version, resources: blobs.size, streams }, 'snapshot published');
+    }
+    for (const gateway of await writer.heads().then((h) => [...h.keys()])) {
+      if (result.snapshots.has(gateway)) continue;
+      await writer.remove(gateway);
+      this.versions.delete(gateway);
+      await publishEvent(events.js, SnapshotEventSchema, subjects.snapshot(gateway), {
+        schema: SNAPSHOT_SCHEMA, gateway, op: 'delete', version: '', manifestKey: '', streams, emittedAt: new Date().toISOString(),
+      }, `${gateway}@deleted@${JSON.stringify(streams)}`);
+      log.info({ gateway }, 'snapshot removed: the Gateway is gone');
+    }
+
+    const diff = diffReports(this.published, result.reports);
+    const emittedAt = new Date().toISOString();
+    for (const r of diff.upserts) {
+      const snapshots = Object.fromEntries(r.gateways.flatMap((g) => (this.versions.has(g) ? [[g, this.versions.get(g)!]] : [])));
+      const event: ReportEvent = {
+        schema: REPORT_SCHEMA, cluster: r.cluster, kind: r.kind, namespace: r.namespace, name: r.name,
+        apiVersion: r.apiVersion, generation: r.generation, op: 'upsert', status: r.status, snapshots, emittedAt,
+      };
+      await publishEvent(events.js, ReportEventSchema, subjects.report(r), event, `${subjects.report(r)}@${r.digest}`);
+      this.published.set(reportKey(r), { digest: r.digest, status: r.status, generation: r.generation, apiVersion: r.apiVersion });
+    }
+    for (const d of diff.deletes) {
+      await publishEvent(events.js, ReportEventSchema, subjects.report(d), {
+        schema: REPORT_SCHEMA, ...d, generation: 0, op: 'delete', status: null, snapshots: {}, emittedAt,
+      }, `${subjects.report(d)}@deleted@${emittedAt}`);
+      this.published.delete(reportKey(d));
+    }
+    this.translatedRevision = revision;
+    log.info({
+      translateMs: Math.round(translateMs * 10) / 10, gateways: result.snapshots.size,
+      reportsPublished: diff.upserts.length, reportsDeleted: diff.deletes.length, streams,
+    }, 'translation cycle done');
+  }
+}

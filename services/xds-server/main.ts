@@ -1,0 +1,14 @@
+// xds-server: serves each proxy its Gateway's snapshot over ADS (state of the world). Stateless:
+// snapshots come from Redis, change notices from NATS, and proxy events go back to NATS.
+//   node --import tsx services/xds-server/main.ts
+// Environment: GANTRY_NATS_URL, GANTRY_REDIS_URL, GANTRY_CLUSTER, GANTRY_LOG_LEVEL, GANTRY_XDS_PORT
+// (18000), GANTRY_XDS_ADDRESS (127.0.0.1), GANTRY_REPLICA_ID (hostname-pid), GANTRY_XDS_RESYNC_SECONDS (30).
+import { createLogger, loadConfig, onShutdown } from '../../libs/service/index.ts';
+import { startXdsServer, XdsServerConfig, type RunningXdsServer } from './service.ts';
+
+const config = loadConfig('xds-server', XdsServerConfig);
+const log = createLogger('xds-server', config.GANTRY_LOG_LEVEL);
+let running: RunningXdsServer | undefined;
+// Installed first, so a signal that arrives while starting still shuts down in order.
+onShutdown(log, async () => running?.stop());
+running = await startXdsServer(config, log);
