@@ -88,5 +88,10 @@ export interface StatusReport {
 
 export interface TranslateResult {
   snapshots: Map<string, GatewaySnapshot>;
+  /**
+   * Gateways of ours that could not be translated (invalid spec): the last good snapshot should
+   * stay served, so a typo in a Gateway does not take its traffic down.
+   */
+  retained: string[];
   reports: StatusReport[];
 }

@@ -96,6 +96,7 @@ export function translate(input: TranslatorInput, opts: TranslateOptions): Trans
   const ctx: GatewayContext = { state, controllerName: opts.controllerName, now, ...backendResolver(state) };
 
   const snapshots = new Map<string, GatewaySnapshot>();
+  const retained: string[] = [];
   const reports: StatusReport[] = [];
   const routeParents = new Map<string, { route: RouteModel; parents: RouteParentStatus[]; gateways: string[] }>();
   const gatewaysByClass = new Map<string, string[]>();
@@ -104,6 +105,7 @@ export function translate(input: TranslatorInput, opts: TranslateOptions): Trans
     const named = routes.filter((r) => r.parentRefs.some((ref) => refersTo(r, ref, gateway.key)));
     const result = translateGateway(gateway, named, ctx);
     if (result.snapshot) snapshots.set(gateway.key, result.snapshot);
+    else retained.push(gateway.key);
     reports.push(report(gateway.id, gatewayStatus({ gateway, attachedRoutes: result.attachedRoutes, defaultAddress: opts.defaultAddress, now }), [gateway.key]));
     const cls = gateway.className!;
     gatewaysByClass.set(cls, [...(gatewaysByClass.get(cls) ?? []), gateway.key]);
@@ -121,5 +123,5 @@ export function translate(input: TranslatorInput, opts: TranslateOptions): Trans
   for (const { route, parents, gateways: keys } of routeParents.values()) {
     reports.push(report(route.id, { parents }, keys));
   }
-  return { snapshots, reports: reports.sort(compareReports) };
+  return { snapshots, retained, reports: reports.sort(compareReports) };
 }

@@ -2,11 +2,11 @@
 // and the five services as separate OS processes, restarts a service that dies (with backoff) and
 // stops everything on Ctrl-C, leaving no process behind.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freeLoopbackPort, waitForPort } from '../../libs/service/net.ts';
+import { startLocalServer, stopChild, type LocalServer } from '../../libs/service/local-servers.ts';
+import { waitForPort } from '../../libs/service/net.ts';
 
 const top = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -22,7 +22,7 @@ export interface UpOptions {
   redis?: string;
   cluster: string;
   logLevel: string;
-  /** Where child output goes: 'inherit' for a terminal, or a function receiving each line. */
+  /** Receives each line a child prints, prefixed by the process's name. */
   onLine?: (service: string, line: string) => void;
 }
 
@@ -34,7 +34,7 @@ interface Managed {
 
 export class Supervisor {
   private readonly managed: Managed[] = [];
-  private readonly dirs: string[] = [];
+  private readonly servers: LocalServer[] = [];
   private stopping = false;
   natsUrl = '';
   redisUrl = '';
@@ -42,8 +42,8 @@ export class Supervisor {
   constructor(private readonly opts: UpOptions) {}
 
   async start(): Promise<void> {
-    this.natsUrl = this.opts.nats ?? (await this.startNats());
-    this.redisUrl = this.opts.redis ?? (await this.startRedis());
+    this.natsUrl = this.opts.nats ?? (await this.startServer('nats'));
+    this.redisUrl = this.opts.redis ?? (await this.startServer('redis'));
     mkdirSync(this.opts.statusDir, { recursive: true });
     for (const name of SERVICES) this.startService({ name, restarts: 0 });
     await waitForPort(this.opts.xdsPort, 60_000, this.opts.xdsAddress);
@@ -52,10 +52,8 @@ export class Supervisor {
   async stop(): Promise<void> {
     this.stopping = true;
     // Services first (they flush to NATS/Redis), the servers they use last.
-    const services = this.managed.filter((m) => (SERVICES as readonly string[]).includes(m.name));
-    await Promise.all(services.map((m) => stopChild(m.child)));
-    await Promise.all(this.managed.filter((m) => !services.includes(m)).map((m) => stopChild(m.child)));
-    for (const dir of this.dirs) rmSync(dir, { recursive: true, force: true });
+    await Promise.all(this.managed.map((m) => stopChild(m.child, 6000)));
+    await Promise.all(this.servers.map((s) => s.stop()));
   }
 
   /** Signals one managed process (tests use it to kill a service and watch it come back). */
@@ -73,22 +71,13 @@ export class Supervisor {
     }
   }
 
-  private async startNats(): Promise<string> {
-    const port = await freeLoopbackPort();
-    const dir = mkdtempSync(join(tmpdir(), 'gantry-nats-'));
-    this.dirs.push(dir);
-    this.spawnManaged('nats-server', 'nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', dir], {}, false);
-    await waitForPort(port, 15_000);
-    return `nats://127.0.0.1:${port}`;
-  }
-
-  private async startRedis(): Promise<string> {
-    const port = await freeLoopbackPort();
-    const dir = mkdtempSync(join(tmpdir(), 'gantry-redis-'));
-    this.dirs.push(dir);
-    this.spawnManaged('redis-server', 'redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {}, false);
-    await waitForPort(port, 15_000);
-    return `redis://127.0.0.1:${port}`;
+  private async startServer(kind: 'nats' | 'redis'): Promise<string> {
+    const server = await startLocalServer(kind, ['ignore', 'pipe', 'pipe']);
+    this.servers.push(server);
+    server.process.on('exit', (code, signal) => {
+      if (!this.stopping) this.opts.onLine?.(`${kind}-server`, `exited (code ${code}, signal ${signal})`);
+    });
+    return server.url;
   }
 
   private serviceEnv(): NodeJS.ProcessEnv {
@@ -107,14 +96,10 @@ export class Supervisor {
 
   private startService(m: Managed): void {
     const entry = join(top, 'services', m.name, 'main.ts');
-    this.spawnManaged(m.name, process.execPath, ['--import', 'tsx', entry], this.serviceEnv(), true, m);
-  }
-
-  private spawnManaged(name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv, restart: boolean, existing?: Managed): void {
-    const m = existing ?? { name, restarts: 0 };
-    if (!existing) this.managed.push(m);
-    const child = spawn(cmd, args, { cwd: top, env: Object.keys(env).length ? env : process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    if (!this.managed.includes(m)) this.managed.push(m);
+    const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: top, env: this.serviceEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     m.child = child;
+    const name = m.name;
     const forward = (chunk: Buffer) => {
       for (const line of chunk.toString('utf8').split('\n')) if (line) this.opts.onLine?.(name, line);
     };
@@ -124,20 +109,10 @@ export class Supervisor {
     child.on('exit', (code, signal) => {
       if (this.stopping) return;
       this.opts.onLine?.(name, `exited (code ${code}, signal ${signal})`);
-      if (!restart) return;
       m.restarts++;
       const delay = Math.min(30_000, 250 * 2 ** Math.min(m.restarts, 7));
       this.opts.onLine?.(name, `restarting in ${delay} ms`);
       setTimeout(() => { if (!this.stopping) this.startService(m); }, delay).unref();
     });
   }
-}
-
-async function stopChild(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  await new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-    setTimeout(() => child.kill('SIGKILL'), 6000).unref();
-  });
 }

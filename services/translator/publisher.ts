@@ -81,7 +81,7 @@ export class Publisher {
       log.info({ gateway, snapshot: manifest.version, resources: blobs.size, streams }, 'snapshot published');
     }
     for (const gateway of await writer.heads().then((h) => [...h.keys()])) {
-      if (result.snapshots.has(gateway)) continue;
+      if (result.snapshots.has(gateway) || result.retained.includes(gateway)) continue;
       await writer.remove(gateway);
       this.versions.delete(gateway);
       await publishEvent(events.js, SnapshotEventSchema, subjects.snapshot(gateway), {

@@ -7,8 +7,8 @@ import { UNAVAILABLE_CLUSTER } from '../names.ts';
 function grpcRoute(route: Route): Route {
   const { redirect, direct_response, ...rest } = route;
   // Every request of a gRPC client is gRPC: the content-type match adds nothing there.
-  const { grpc, ...match } = route.match ?? {};
-  void grpc;
+  const match = { ...route.match };
+  delete match.grpc;
   if (redirect == null && direct_response == null) return { ...rest, match };
   return { ...rest, match, route: { cluster: UNAVAILABLE_CLUSTER } };
 }

@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Route } from '../../../libs/xds/types.ts';
-import { decode } from '../../../libs/xds/encode.ts';
-import { condition, encodeEverySnapshot, gateway, gatewayClass, grpcRoute, httpListener, httpRoute, routeParent, run, service } from './fixtures.ts';
+import { condition, encodeEverySnapshot, gateway, gatewayClass, grpcRoute, httpListener, httpRoute, routeParent, run, service, unpack } from './fixtures.ts';
 
 const base = [gatewayClass(), gateway('web', [httpListener('http')])];
 const app = service('default', 'app', [{ port: 8080 }]);
@@ -37,10 +36,10 @@ test('clusters are EDS, round robin, 5s connect timeout; HTTP/2 upstream for h2c
   });
   const h2 = (name: string) => {
     const opts = clusters.find((c) => c.name === name)!.typed_extension_protocol_options?.['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'];
-    return opts ? decode('envoy.extensions.upstreams.http.v3.HttpProtocolOptions', opts.value as Uint8Array) : undefined;
+    return opts ? unpack('envoy.extensions.upstreams.http.v3.HttpProtocolOptions', opts) : undefined;
   };
   assert.equal(h2('k8s/default/app/8080'), undefined);
-  assert.deepEqual((h2('k8s/default/app2/9090') as { explicit_http_config: unknown }).explicit_http_config, {
+  assert.deepEqual(h2('k8s/default/app2/9090')!.explicit_http_config, {
     http2_protocol_options: {}, protocol_config: 'http2_protocol_options',
   });
   assert.ok(h2('k8s/default/svc/7070'));

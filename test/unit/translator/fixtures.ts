@@ -1,10 +1,12 @@
 // Builders for translator inputs, and helpers to look into its output. Tests state their scenario
 // with these; nothing here decides an expectation.
+import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import type { KubeObject, ServiceEndpoints, StatusReport, StoredObject, TranslateResult, TranslatorInput } from '../../../libs/translator/api.ts';
 import { translate } from '../../../libs/translator/index.ts';
-import { encode } from '../../../libs/xds/encode.ts';
+import { decode, encode } from '../../../libs/xds/encode.ts';
+import type { Any } from '../../../libs/xds/types.ts';
 import type { GatewaySnapshot } from '../../../libs/translator/api.ts';
 
 export const CONTROLLER = 'gantry.dev/gateway-controller';
@@ -109,4 +111,10 @@ const produced: GatewaySnapshot[] = [];
 /** Encodes every resource of every snapshot the file produced so far; the count of resources. */
 export function encodeEverySnapshot(): number {
   return produced.reduce((n, s) => n + encodeSnapshot(s).length, 0);
+}
+
+/** The message inside an Any built with pack(), decoded (oneof discriminators included). */
+export function unpack(typeName: string, any: Any | null | undefined): Record<string, any> {
+  assert.ok(any && 'value' in any && any.value instanceof Uint8Array, `expected a packed ${typeName}`);
+  return decode(typeName, any.value);
 }

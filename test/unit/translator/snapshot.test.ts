@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decode } from '../../../libs/xds/encode.ts';
 import {
-  condition, encodeEverySnapshot, encodeSnapshot, gateway, gatewayClass, grpcRoute, httpListener, httpRoute, reportOf, routeParent, run, service, stored,
+  condition, encodeEverySnapshot, encodeSnapshot, gateway, gatewayClass, grpcRoute, httpListener, httpRoute, reportOf, routeParent, run, service, stored, unpack,
 } from './fixtures.ts';
 
+const HCM = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 const base = [gatewayClass(), gateway('web', [httpListener('http', 8080, { hostname: 'api.example.com' }), httpListener('any', 8080)])];
 const toApp = { parentRefs: [{ name: 'web' }], rules: [{ backendRefs: [{ name: 'app', port: 80 }] }] };
 
@@ -14,7 +14,7 @@ test('one socket listener per port, on 0.0.0.0, with an RDS HttpConnectionManage
   const [listener] = snapshot.listeners;
   assert.equal(listener.name, 'default/web/http-8080');
   assert.deepEqual(listener.address, { socket_address: { address: '0.0.0.0', port_value: 8080 } });
-  const hcm = decode('envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager', listener.filter_chains![0].filters![0].typed_config!.value as Uint8Array) as Record<string, any>;
+  const hcm = unpack(HCM, listener.filter_chains![0].filters![0].typed_config);
   assert.equal(hcm.rds.route_config_name, 'default/web/http-8080');
   assert.deepEqual(hcm.rds.config_source.ads, {});
   assert.equal(hcm.http_filters[0].typed_config.type_url, 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router');
@@ -28,7 +28,7 @@ test('API listener templates: per port, the listener hostnames ("*" for none), a
   assert.equal(snapshot.apiListeners.length, 1);
   const [api] = snapshot.apiListeners;
   assert.deepEqual([api.port, api.hostnames, api.template.name], [8080, ['*', 'api.example.com'], '']);
-  const hcm = decode('envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager', api.template.api_listener!.api_listener!.value as Uint8Array) as Record<string, any>;
+  const hcm = unpack(HCM, api.template.api_listener!.api_listener);
   assert.equal(hcm.rds.route_config_name, 'default/web/http-8080/grpc');
   assert.deepEqual(snapshot.grpcRoutes.map((r) => r.name), ['default/web/http-8080/grpc']);
 });
