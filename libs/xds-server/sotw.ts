@@ -2,8 +2,8 @@
 // stream's Gateway. Pure: it returns outcomes (responses to write, ACKs and NACKs to report,
 // requests ignored) and the caller does the I/O and logging.
 import type { DiscoveryRequest__Output } from '../../protos/generated/envoy/service/discovery/v3/DiscoveryRequest';
-import { PUSH_ORDER } from '../xds/type-urls.ts';
-import { resolve, type GatewaySnapshot } from './snapshot.ts';
+import { CLUSTER, ENDPOINT, LISTENER, PUSH_ORDER, ROUTE, SECRET } from '../xds/type-urls.ts';
+import { resolve, versionOf, type GatewaySnapshot, type Resolved } from './snapshot.ts';
 import type { StreamState, TypeState } from './stream-state.ts';
 
 export interface DiscoveryResponse {
@@ -28,9 +28,29 @@ function inPushOrder(state: StreamState): TypeState[] {
   return [...known, ...others];
 }
 
+/**
+ * Types that listeners and routes point at. Make-before-break: when a snapshot drops one of these,
+ * the stream keeps serving it (from the snapshot it replaced) until the client has ACKed the
+ * listeners and routes that no longer refer to it. Otherwise a SotW response without a cluster
+ * the client still uses would tell it the cluster does not exist while its routes still point there.
+ */
+const REFERENCED_TYPES: ReadonlySet<string> = new Set([CLUSTER, ENDPOINT, SECRET]);
+const REFERRING_TYPES = [LISTENER, ROUTE];
+
+/** The resources of `ts` for `snap`, plus, while a replaced snapshot drains, what only it had. */
+function resolveWithDrain(state: StreamState, ts: TypeState, snap: GatewaySnapshot): Resolved {
+  const current = resolve(snap, ts.typeUrl, ts.subscription);
+  if (!state.draining || !REFERENCED_TYPES.has(ts.typeUrl)) return current;
+  const names = new Set(current.resources.map((r) => r.name));
+  const kept = resolve(state.draining, ts.typeUrl, ts.subscription).resources.filter((r) => !names.has(r.name));
+  if (kept.length === 0) return current;
+  const resources = [...current.resources, ...kept].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { version: versionOf(resources), resources };
+}
+
 /** Answers a type if the subscription changed or its content differs from what was last sent. */
 function answer(state: StreamState, ts: TypeState, snap: GatewaySnapshot): SotwOutcome | undefined {
-  const resolved = resolve(snap, ts.typeUrl, ts.subscription);
+  const resolved = resolveWithDrain(state, ts, snap);
   if (!ts.subscriptionChanged && ts.sent?.version === resolved.version) return undefined;
   const nonce = state.nextNonce();
   const names = resolved.resources.map((r) => r.name);
@@ -79,14 +99,36 @@ export class SotwStream {
     if (snap) {
       const response = answer(this.state, ts, snap);
       if (response) out.push(response);
+      out.push(...this.finishDrain(snap));
     }
     return out;
   }
 
   /** A new snapshot of the Gateway: every subscribed type whose content changed, in push order. */
   onSnapshot(snap: GatewaySnapshot): SotwOutcome[] {
+    if (this.state.current && this.state.current !== snap) this.state.draining = this.state.current;
+    this.state.current = snap;
     const out: SotwOutcome[] = [];
     for (const ts of inPushOrder(this.state)) {
+      const response = answer(this.state, ts, snap);
+      if (response) out.push(response);
+    }
+    return [...out, ...this.finishDrain(snap)];
+  }
+
+  /** Once listeners and routes of `snap` are ACKed, resources only the old snapshot had are removed. */
+  private finishDrain(snap: GatewaySnapshot): SotwOutcome[] {
+    this.state.current ??= snap;
+    if (!this.state.draining) return [];
+    const settled = REFERRING_TYPES.every((t) => {
+      const ts = this.state.types.get(t);
+      return !ts?.sent || (ts.sent.snapshot === snap.manifest.version && ts.acked === ts.sent.version);
+    });
+    if (!settled) return [];
+    this.state.draining = undefined;
+    const out: SotwOutcome[] = [];
+    for (const ts of inPushOrder(this.state)) {
+      if (!REFERENCED_TYPES.has(ts.typeUrl)) continue;
       const response = answer(this.state, ts, snap);
       if (response) out.push(response);
     }

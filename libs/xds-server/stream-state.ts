@@ -3,7 +3,7 @@
 // (state of the world in sotw.ts; delta later), which decide what to send from it.
 import { CLUSTER, LISTENER } from '../xds/type-urls.ts';
 import type { ProxyIdentity } from './node.ts';
-import type { Subscription } from './snapshot.ts';
+import type { GatewaySnapshot, Subscription } from './snapshot.ts';
 
 export interface SentResponse {
   version: string;
@@ -56,6 +56,10 @@ export function nextSubscription(
 
 export class StreamState {
   readonly types = new Map<string, TypeState>();
+  /** The snapshot the stream is being served from. */
+  current?: GatewaySnapshot;
+  /** The snapshot `current` replaced, while the client may still use resources only it had. */
+  draining?: GatewaySnapshot;
   private nonces = 0;
 
   constructor(readonly identity: ProxyIdentity, readonly streamId: string) {}
