@@ -8,7 +8,7 @@ import { findApiListener, nextSnapshot } from '../../libs/xds-server/snapshot.ts
 import { SotwStream } from '../../libs/xds-server/sotw.ts';
 import { nextSubscription, StreamState } from '../../libs/xds-server/stream-state.ts';
 import type { DiscoveryRequest__Output } from '../../protos/generated/envoy/service/discovery/v3/DiscoveryRequest';
-import { apiListenerTemplate, cluster, endpoints, TYPES } from './helpers.ts';
+import { apiListenerTemplate, cluster, endpoints, routeConfig, TYPES } from './helpers.ts';
 
 test('node.cluster "<namespace>/<gateway-name>" names the Gateway; anything else is an error value', () => {
   assert.deepEqual(parseNode({ id: 'n', cluster: 'default/web' }), { ok: true, value: { gateway: 'default/web', nodeId: 'n' } });
@@ -73,4 +73,34 @@ test('SotW: responses only on change, stale nonces ignored, NACK leaves the vers
   assert.ok(built);
   const again = nextSnapshot(manifest, blobs, new Map(), snap);
   assert.equal(again.apiListeners.get(`${manifest.apiListeners[0].template} h:80`), built, 'carried over to the next snapshot');
+});
+
+test('SotW make-before-break: a dropped cluster stays served until the routes that dropped it are ACKed', () => {
+  const snapOf = (clusters: string[], route: string) => {
+    const { manifest, blobs } = buildManifest({
+      gateway: 'ns/gw',
+      resources: [...clusters.map((c) => cluster(c)), routeConfig('r', [{ domains: ['*'], cluster: route }])],
+      grpcRoutes: [],
+      apiListeners: [],
+    }, {});
+    return nextSnapshot(manifest, new Map(), blobs);
+  };
+  const names = (o: ReturnType<SotwStream['onSnapshot']>[number]) => (o.kind === 'response' ? `${o.typeUrl.split('.').pop()}:${o.names.join(',')}` : o.kind);
+  const v1 = snapOf(['a', 'b'], 'b');
+  const sotw = new SotwStream(new StreamState({ gateway: 'ns/gw', nodeId: 'n' }, 's'));
+  const ack = (o: ReturnType<SotwStream['onSnapshot']>[number], snap: typeof v1, resource_names: string[]) => {
+    assert.equal(o.kind, 'response');
+    if (o.kind !== 'response') return [];
+    return sotw.onRequest(request({ type_url: o.typeUrl, response_nonce: o.nonce, version_info: o.version, resource_names }), snap);
+  };
+  ack(sotw.onRequest(request({ type_url: TYPES.CLUSTER, resource_names: ['a', 'b'] }), v1)[0], v1, ['a', 'b']);
+  ack(sotw.onRequest(request({ type_url: TYPES.ROUTE, resource_names: ['r'] }), v1)[0], v1, ['r']);
+
+  // v2 drops cluster b and routes to a: clusters are sent first, still holding b.
+  const v2 = snapOf(['a'], 'a');
+  const pushed = sotw.onSnapshot(v2);
+  assert.deepEqual(pushed.map(names), ['RouteConfiguration:r']);
+  // Only once the new routes are ACKed does b go.
+  const afterAck = ack(pushed[0], v2, ['r']);
+  assert.deepEqual(afterAck.map(names), ['ack', 'Cluster:a']);
 });
