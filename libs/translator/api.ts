@@ -73,14 +73,18 @@ export interface GatewaySnapshot {
   apiListeners: Array<{ port: number; hostnames: string[]; template: Listener }>;
 }
 
-/** An object's computed status, to be written back by the reporter. */
-export interface StatusReport {
+/** Who an object is, for its status report. */
+export interface ObjectIdentity {
   cluster: string;
   apiVersion: string;
   kind: string;
   namespace: string;
   name: string;
   generation: number;
+}
+
+/** An object's computed status, to be written back by the reporter. */
+export interface StatusReport extends ObjectIdentity {
   status: Record<string, unknown>;
   /** Gateways ("ns/name") whose snapshot this status depends on. */
   gateways: string[];

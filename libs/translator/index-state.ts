@@ -3,20 +3,13 @@
 // whose id sorts first wins, so the outcome does not depend on arrival order.
 import type { z } from 'zod';
 import type { Endpoint } from '../contracts/envelopes.ts';
-import type { KubeObject, ServiceEndpoints, StoredObject, TranslatorInput } from './api.ts';
+import type { KubeObject, ObjectIdentity, ServiceEndpoints, StoredObject, TranslatorInput } from './api.ts';
+
+export type { ObjectIdentity } from './api.ts';
 import {
   GATEWAY_GROUP, Gateway, GatewayClass, GRPCRoute, HTTPRoute, Namespace, ReferenceGrant, parseObject, type Parsed,
 } from './objects.ts';
 
-/** Who an object is, for its status report. */
-export interface ObjectIdentity {
-  cluster: string;
-  apiVersion: string;
-  kind: string;
-  namespace: string;
-  name: string;
-  generation: number;
-}
 
 export interface ObjectRecord<T> {
   id: ObjectIdentity;

@@ -5,31 +5,13 @@ import { EndpointsEventSchema, STREAMS, subjects, type EndpointsEvent } from '..
 import { endpointsDigest, endpointsTombstone, planEndpoints } from '../../libs/endpoints/index.ts';
 import type { EventLog } from '../../libs/eventlog/index.ts';
 import { loadManifestDir, withLastGoodFiles, type ManifestObject } from '../../libs/manifests/index.ts';
-import { publishIfChanged, readLogState, type DesiredEvent, type LogEntry } from '../../libs/manifests/sync.ts';
-import { watchManifestDir, type DirWatch } from '../../libs/manifests/watch.ts';
+import { publishDifferences, runFileSource, type FileSourceOptions, type PublishCounts, type RunningFileSource } from '../../libs/manifests/file-source.ts';
+import { readLogState, type DesiredEvent, type LogEntry } from '../../libs/manifests/sync.ts';
 import type { Logger } from '../../libs/service/index.ts';
 
-export interface DiscoveryOptions {
-  eventLog: EventLog;
-  cluster: string;
-  manifests: string;
-  debounceMs: number;
-  resyncMs?: number;
-  log: Logger;
-  watch?: boolean;
-}
-
-export interface DiscoveryPass {
-  published: number;
-  upserts: number;
-  tombstones: number;
-}
-
-export interface RunningDiscovery {
-  pass(): Promise<DiscoveryPass>;
-  idle(): Promise<void>;
-  stop(): Promise<void>;
-}
+export type DiscoveryOptions = FileSourceOptions;
+export type DiscoveryPass = PublishCounts;
+export type RunningDiscovery = RunningFileSource<DiscoveryPass>;
 
 export async function startEndpointDiscovery(opts: DiscoveryOptions): Promise<RunningDiscovery> {
   const { eventLog, cluster, log } = opts;
@@ -40,7 +22,6 @@ export async function startEndpointDiscovery(opts: DiscoveryOptions): Promise<Ru
   log.info({ subjects: state.size, cluster }, 'read the endpoints the log holds');
   const lastGood = new Map<string, ManifestObject[]>();
 
-  let chain: Promise<unknown> = Promise.resolve();
   const runPass = async (reason: string): Promise<DiscoveryPass> => {
     const now = new Date().toISOString();
     const set = await loadManifestDir(opts.manifests);
@@ -60,37 +41,12 @@ export async function startEndpointDiscovery(opts: DiscoveryOptions): Promise<Ru
       }
       publish.push(endpointsTombstone(subject, have.event, now));
     }
-    const result: DiscoveryPass = { published: 0, upserts: 0, tombstones: 0 };
-    for (const want of publish) {
-      const e = want.event;
-      try {
-        const r = await publishIfChanged(eventLog, EndpointsEventSchema, state, want);
-        if (!r.published) continue;
-        result.published++;
-        if (want.deleted) result.tombstones++; else result.upserts++;
-        const endpoints = e.ports.reduce((n, p) => n + p.endpoints.length, 0);
-        log.info({ namespace: e.namespace, serviceName: e.name, op: e.op, seq: r.seq, ports: e.ports.length, endpoints }, 'published endpoints');
-      } catch (err) {
-        log.error({ err, namespace: e.namespace, serviceName: e.name, op: e.op }, 'publish failed');
-      }
-    }
+    const result = await publishDifferences(eventLog, EndpointsEventSchema, state, publish, (e) => ({
+      namespace: e.namespace, serviceName: e.name, op: e.op, ports: e.ports.length,
+      endpoints: e.ports.reduce((n, p) => n + p.endpoints.length, 0),
+    }), log, 'published endpoints');
     log.debug({ reason, ...result, services: desired.size }, 'endpoints pass done');
     return result;
   };
-  const serial = (reason: string) => {
-    const p = chain.then(() => runPass(reason));
-    chain = p.catch(() => undefined);
-    return p;
-  };
-
-  let watch: DirWatch | undefined;
-  if (opts.watch !== false) {
-    watch = watchManifestDir(opts.manifests, { debounceMs: opts.debounceMs, resyncMs: opts.resyncMs, log, pass: async (reason) => { await serial(reason); } });
-  }
-  await serial('start').catch((err) => log.error({ err }, 'initial endpoints pass failed'));
-  return {
-    pass: () => serial('requested'),
-    idle: async () => { await watch?.idle(); await chain; },
-    stop: async () => { await watch?.stop(); await chain; },
-  };
+  return runFileSource(opts, 'endpoints', runPass);
 }
