@@ -2,6 +2,9 @@
 // @grpc/grpc-js-xds client (in a child process, since it reads its bootstrap once per process)
 // stands in for Envoy, which cannot run on these machines, and calls gRPC echo backends.
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { readHead } from '../../libs/snapshots/redis-store.ts';
@@ -72,6 +75,29 @@ describe('the pipeline serves Gateway API routes to a proxyless gRPC client', { 
     assert.equal(Object.values(r.errors).reduce((a, b) => a + b, 0), 5);
     p.write('route.yaml', route(SPLIT_80_20));
     await client.runUntil({ target: TARGET, method: OTHER, count: 10 }, only('b'), 15_000);
+  });
+
+  it('a malformed file and a malformed route are reported while everything else keeps being served', async () => {
+    p.write('broken.yaml', 'kind: HTTPRoute\nmetadata: {name: [unclosed\n');
+    p.write('bad-route.yaml', `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: bad, namespace: default}
+spec:
+  parentRefs: [{name: gw}]
+  rules: [{matches: [{path: {type: NotAType, value: 7}}], backendRefs: [{name: echo-a, port: 9000}]}]
+`);
+    const statusFile = join(p.statusDir, 'HTTPRoute', 'default', 'bad.yaml');
+    const deadline = Date.now() + 15_000;
+    while (!existsSync(statusFile) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    const doc = parse(readFileSync(statusFile, 'utf8'));
+    const accepted = doc.status.parents[0].conditions.find((c: { type: string }) => c.type === 'Accepted');
+    assert.equal(accepted.status, 'False');
+    assert.equal(accepted.reason, 'UnsupportedValue');
+    assert.match(accepted.message, /path/);
+    assert.ok(p.logs.some((l) => l.includes('broken.yaml') && l.includes('"document":0')), 'the broken file is named in a log line');
+    await client.runUntil({ target: TARGET, method: OTHER, count: 10 }, only('b'), 5_000);
+    p.remove('broken.yaml');
+    p.remove('bad-route.yaml');
   });
 
   it('a killed translator comes back with the same snapshot and the same routing', async () => {
