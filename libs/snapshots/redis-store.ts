@@ -20,14 +20,26 @@ export const keys = {
 export class SnapshotWriter {
   /** Hashes known to be in Redis, per gateway: a blob is sent once, not with every snapshot. */
   private readonly written = new Map<string, Set<string>>();
+  /** The head this writer last wrote or read, per gateway, to skip a round trip when unchanged. */
+  private readonly lastHeads = new Map<string, string>();
 
-  constructor(private readonly redis: Redis) {}
+  constructor(private readonly redis: Redis) {
+    // After a reconnect Redis may have restarted empty: trust nothing cached.
+    redis.on('ready', () => {
+      this.written.clear();
+      this.lastHeads.clear();
+    });
+  }
 
   /** Stores blobs, then the manifest, then moves the head. Returns false when the head is already there. */
   async write(manifest: SnapshotManifest, blobs: Map<string, Buffer>): Promise<boolean> {
     const gw = manifest.gateway;
+    if (this.lastHeads.get(gw) === manifest.version) return false;
     const previous = await this.redis.get(keys.head(gw));
-    if (previous === manifest.version) return false;
+    if (previous === manifest.version) {
+      this.lastHeads.set(gw, previous);
+      return false;
+    }
     const known = this.written.get(gw) ?? new Set<string>();
     const missing = [...blobs].filter(([hash]) => !known.has(hash));
     if (missing.length > 0) {
@@ -43,6 +55,7 @@ export class SnapshotWriter {
     if (previous) tx.expire(keys.manifest(gw, previous), OLD_MANIFEST_TTL_S);
     await tx.exec();
     this.written.set(gw, new Set(blobs.keys()));
+    this.lastHeads.set(gw, manifest.version);
     return true;
   }
 
@@ -53,6 +66,7 @@ export class SnapshotWriter {
     if (previous) tx.expire(keys.manifest(gw, previous), OLD_MANIFEST_TTL_S);
     await tx.exec();
     this.written.delete(gw);
+    this.lastHeads.delete(gw);
   }
 
   async heads(): Promise<Map<string, string>> {

@@ -31,6 +31,8 @@ const publisher = new Publisher({
   options: { controllerName: config.GANTRY_CONTROLLER_NAME, defaultAddress: config.GANTRY_GATEWAY_ADDRESS },
 });
 
+await publisher.loadHeads();
+
 // What REPORTS already holds, so a restarted translator publishes only what changed.
 const reports = await followStream(events, {
   stream: STREAMS.REPORTS, filter: 'gantry.rep.>', schema: ReportEventSchema, log,

@@ -31,6 +31,11 @@ export class Publisher {
 
   constructor(private readonly deps: PublisherDeps) {}
 
+  /** Learns the gateways Redis holds snapshots for, so one whose Gateway is gone gets removed. */
+  async loadHeads(): Promise<void> {
+    for (const [gateway, version] of await this.deps.writer.heads()) this.versions.set(gateway, version);
+  }
+
   notePublishedReport(e: ReportEvent): void {
     const key = reportKey(e);
     if (e.op === 'delete' || !e.status) this.published.delete(key);
@@ -80,7 +85,7 @@ export class Publisher {
       }, `${gateway}@${manifest.version}`);
       log.info({ gateway, snapshot: manifest.version, resources: blobs.size, streams }, 'snapshot published');
     }
-    for (const gateway of await writer.heads().then((h) => [...h.keys()])) {
+    for (const gateway of [...this.versions.keys()]) {
       if (result.snapshots.has(gateway) || result.retained.includes(gateway)) continue;
       await writer.remove(gateway);
       this.versions.delete(gateway);
