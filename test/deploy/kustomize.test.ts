@@ -1,0 +1,29 @@
+// deploy/ renders with `kubectl kustomize` (kubectl is on these machines; no cluster is needed to
+// render) and installs what it says: the standard channel by default, the experimental on request.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { test } from 'node:test';
+import { parseAllDocuments } from 'yaml';
+
+function render(dir: string): Array<Record<string, any>> {
+  const out = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8' });
+  return parseAllDocuments(out).map((d) => d.toJS());
+}
+
+const crdKinds = (docs: Array<Record<string, any>>) =>
+  docs.filter((d) => d.kind === 'CustomResourceDefinition').map((d) => d.spec.names.kind).sort();
+
+test('the default install has the standard channel CRDs and Gantry\'s GatewayClass', () => {
+  const docs = render('deploy');
+  const kinds = crdKinds(docs);
+  for (const k of ['GatewayClass', 'Gateway', 'HTTPRoute', 'GRPCRoute', 'ReferenceGrant', 'BackendTLSPolicy']) assert.ok(kinds.includes(k), k);
+  assert.ok(!kinds.includes('TCPRoute'), 'TCPRoute is experimental');
+  const gc = docs.find((d) => d.kind === 'GatewayClass');
+  assert.equal(gc?.spec.controllerName, 'gantry.dev/gateway-controller');
+});
+
+test('the experimental overlay swaps in the experimental channel CRDs', () => {
+  const kinds = crdKinds(render('deploy/overlays/experimental'));
+  for (const k of ['TCPRoute', 'UDPRoute', 'TLSRoute', 'XListenerSet', 'HTTPRoute']) assert.ok(kinds.includes(k), k);
+  assert.equal(new Set(kinds).size, kinds.length, 'no CRD twice');
+});
