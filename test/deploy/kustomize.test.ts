@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 
 function render(dir: string): Array<Record<string, any>> {
-  const out = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8' });
+  const out = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
   return parseAllDocuments(out).map((d) => d.toJS());
 }
 
