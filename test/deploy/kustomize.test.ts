@@ -16,14 +16,20 @@ const crdKinds = (docs: Array<Record<string, any>>) =>
 test('the default install has the standard channel CRDs and Gantry\'s GatewayClass', () => {
   const docs = render('deploy');
   const kinds = crdKinds(docs);
-  for (const k of ['GatewayClass', 'Gateway', 'HTTPRoute', 'GRPCRoute', 'ReferenceGrant', 'BackendTLSPolicy']) assert.ok(kinds.includes(k), k);
-  assert.ok(!kinds.includes('TCPRoute'), 'TCPRoute is experimental');
+  // In v1.6 the L4 routes and ListenerSet are standard; the X* kinds are experimental only.
+  for (const k of ['GatewayClass', 'Gateway', 'HTTPRoute', 'GRPCRoute', 'ReferenceGrant', 'BackendTLSPolicy', 'TCPRoute', 'UDPRoute', 'TLSRoute', 'ListenerSet']) {
+    assert.ok(kinds.includes(k), k);
+  }
+  assert.ok(!kinds.includes('XBackendTrafficPolicy'), 'XBackendTrafficPolicy is experimental');
   const gc = docs.find((d) => d.kind === 'GatewayClass');
   assert.equal(gc?.spec.controllerName, 'gantry.dev/gateway-controller');
 });
 
 test('the experimental overlay swaps in the experimental channel CRDs', () => {
   const kinds = crdKinds(render('deploy/overlays/experimental'));
-  for (const k of ['TCPRoute', 'UDPRoute', 'TLSRoute', 'XListenerSet', 'HTTPRoute']) assert.ok(kinds.includes(k), k);
+  for (const k of ['XBackendTrafficPolicy', 'XMesh', 'TCPRoute', 'HTTPRoute']) assert.ok(kinds.includes(k), k);
   assert.equal(new Set(kinds).size, kinds.length, 'no CRD twice');
+  const docs = render('deploy/overlays/experimental');
+  const httpRoute = docs.find((d) => d.kind === 'CustomResourceDefinition' && d.spec.names.kind === 'HTTPRoute');
+  assert.match(JSON.stringify(httpRoute), /"retry"/, 'experimental HTTPRoute fields (retry) are there');
 });
