@@ -57,6 +57,12 @@ export interface TranslateOptions {
    * only acceptable in tests.
    */
   now?: string;
+  /**
+   * IP addresses the proxy can bind (its local interfaces): a Gateway asking for another one in
+   * spec.addresses is Programmed=False/AddressNotUsable. Reading interfaces is I/O, so the caller
+   * computes the set; undefined treats every well-formed IP address as usable.
+   */
+  usableAddresses?: string[];
 }
 
 /** The xDS resources of one Gateway, as typed Envoy messages. */

@@ -1,10 +1,12 @@
 // Route attachment: which listeners of a Gateway each route's parentRefs land on, with which
 // hostnames, and the route's status towards that Gateway.
-import { listenerAdmits, type GatewayModel, type ListenerModel } from './gateway.ts';
+import { listenerAdmits, listenerKey, type GatewayModel, type ListenerModel, type ListenerOwner } from './gateway.ts';
 import { effectiveHostnames } from './hostnames.ts';
 import type { TranslatorState } from './index-state.ts';
+import { refParent } from './listener-sets.ts';
 import { GATEWAY_GROUP, type ParentRef } from './objects.ts';
 import type { RouteModel } from './routes.ts';
+import { ruleVerdicts } from './filters.ts';
 import { notOk, ok, stampFor, type Condition, type Verdict } from './status.ts';
 
 export interface Attachment {
@@ -34,15 +36,20 @@ export function refersTo(route: RouteModel, ref: ParentRef, gatewayKey: string):
 }
 
 function attachOne(
-  gateway: GatewayModel, route: RouteModel, ref: ParentRef, state: TranslatorState,
+  gateway: GatewayModel, route: RouteModel, ref: ParentRef, parent: 'gateway' | ListenerOwner, state: TranslatorState,
 ): { accepted: Verdict; attachments: Attachment[] } {
   if (route.invalid !== undefined) return { accepted: notOk('UnsupportedValue', route.invalid), attachments: [] };
+  const rules = ruleVerdicts(route.rules.map((r) => r.compiled ?? {}));
+  if (rules.accepted) return { accepted: rules.accepted, attachments: [] };
+  // A parentRef naming the Gateway reaches its own listeners only; one naming a ListenerSet, that set's.
   const named = gateway.listeners.filter(
-    (l) => (ref.sectionName === undefined || l.name === ref.sectionName) && (ref.port === undefined || l.port === ref.port),
+    (l) => (parent === 'gateway' ? !l.owner : l.owner?.key === parent.key)
+      && (ref.sectionName === undefined || l.name === ref.sectionName) && (ref.port === undefined || l.port === ref.port),
   );
   if (named.length === 0) {
     const wanted = [ref.sectionName && `sectionName ${ref.sectionName}`, ref.port && `port ${ref.port}`].filter(Boolean).join(' and ');
-    return { accepted: notOk('NoMatchingParent', `Gateway ${gateway.key} has no listener with ${wanted}`), attachments: [] };
+    const what = parent === 'gateway' ? `Gateway ${gateway.key}` : `${parent.kind} ${parent.namespace}/${parent.name}`;
+    return { accepted: notOk('NoMatchingParent', `${what} has no listener with ${wanted}`), attachments: [] };
   }
   const admitting = named.filter((l) => listenerAdmits(gateway, l, route.kind, route.id.namespace, state));
   if (admitting.length === 0) {
@@ -59,7 +66,7 @@ function attachOne(
 
 export interface GatewayAttachments {
   attachments: Attachment[];
-  /** Routes attached per listener name. */
+  /** Routes attached per listener (listenerKey: the name, prefixed by its ListenerSet if any). */
   attachedRoutes: Map<string, number>;
   /** Per route key, its parent statuses for this Gateway, in parentRefs order. */
   parents: Map<string, RouteParentStatus[]>;
@@ -82,15 +89,19 @@ export function attachRoutes(gateway: GatewayModel, routes: RouteModel[], ctx: A
     const stamp = stampFor(route.id.generation, ctx.now);
     const statuses: RouteParentStatus[] = [];
     for (const ref of route.parentRefs) {
-      if (!refersTo(route, ref, gateway.key)) continue;
-      const result = attachOne(gateway, route, ref, ctx.state);
+      const parent = refParent(route, ref, gateway);
+      if (!parent) continue;
+      const result = attachOne(gateway, route, ref, parent, ctx.state);
       attachments.push(...result.attachments);
       for (const a of result.attachments) {
-        if (!attachedTo.has(a.listener.name)) attachedTo.set(a.listener.name, new Set());
-        attachedTo.get(a.listener.name)!.add(route.key);
+        const key = listenerKey(a.listener);
+        if (!attachedTo.has(key)) attachedTo.set(key, new Set());
+        attachedTo.get(key)!.add(route.key);
       }
       const conditions = [stamp('Accepted', result.accepted)];
       if (route.invalid === undefined) conditions.push(stamp('ResolvedRefs', ctx.resolvedRefs(route)));
+      const partiallyInvalid = ruleVerdicts(route.rules.map((r) => r.compiled ?? {})).partiallyInvalid;
+      if (partiallyInvalid) conditions.push(stamp('PartiallyInvalid', partiallyInvalid));
       statuses.push({ parentRef: canonicalParentRef(route, ref), controllerName: ctx.controllerName, conditions });
     }
     if (statuses.length > 0) parents.set(route.key, statuses);

@@ -3,8 +3,10 @@
 import type { TranslatorState } from './index-state.ts';
 import { objectKey } from './index-state.ts';
 import type { ActionIR, ClusterIR, RouteKind, WeightedClusterIR } from './ir.ts';
-import { serviceClusterName, UNAVAILABLE_CLUSTER } from './names.ts';
+import { serviceClusterName } from './names.ts';
 import { GATEWAY_GROUP, type BackendRef } from './objects.ts';
+import type { BackendFiltersIR, CompiledRuleFilters, MirrorIR } from './filters.ts';
+import type { RuleModel } from './routes.ts';
 import { notOk, type Verdict } from './status.ts';
 
 /** appProtocols (KEP-3726 and the bare "grpc") that mean the upstream speaks HTTP/2 in clear text. */
@@ -20,8 +22,10 @@ export interface RouteOrigin {
 
 export interface ResolvedRule {
   action: ActionIR;
-  /** The clusters the action sends traffic to (the unavailable cluster excluded). */
+  /** The clusters the action sends traffic to, mirrors included. */
   clusters: ClusterIR[];
+  /** RequestMirror filters whose backend resolved. */
+  mirrors?: MirrorIR[];
   /** Why some backendRef could not be used (the route's ResolvedRefs=False), if one could not. */
   problem?: Verdict;
 }
@@ -36,7 +40,7 @@ export function referenceGranted(state: TranslatorState, from: RouteOrigin, toNa
   );
 }
 
-function resolveRef(state: TranslatorState, from: RouteOrigin, ref: BackendRef): RefResolution {
+export function resolveRef(state: TranslatorState, from: RouteOrigin, ref: Omit<BackendRef, 'weight'>): RefResolution {
   const namespace = ref.namespace ?? from.namespace;
   const what = `${ref.kind} ${namespace}/${ref.name}`;
   if (ref.group !== '' || ref.kind !== 'Service') {
@@ -62,28 +66,62 @@ function resolveRef(state: TranslatorState, from: RouteOrigin, ref: BackendRef):
 
 /**
  * The rule's action. Backends that cannot be used keep their share of the traffic, which then fails
- * (the Gateway API wants a 500 for it): all of it as a direct 500 when no backend is usable, or a
- * weighted share sent to the cluster without endpoints (503, the closest Envoy gets) when some are.
+ * with the 500 the Gateway API asks for: all of it as a direct 500 when no backend is usable, or, when
+ * some are, a `failedWeight` share that envoy/route-config.ts answers with 500 (see there).
+ * `filters[i]` are backendRefs[i]'s own filters; a backendRef with an ExtensionRef filter Gantry cannot
+ * resolve fails like an unresolvable backend. Refs to one cluster without filters share one entry.
  */
-export function resolveRule(state: TranslatorState, from: RouteOrigin, refs: BackendRef[]): ResolvedRule {
-  const weights = new Map<string, number>();
+export function resolveRule(
+  state: TranslatorState, from: RouteOrigin, refs: BackendRef[],
+  filters: Array<BackendFiltersIR & { unresolvedExtension?: Verdict }> = [],
+): ResolvedRule {
+  const weighted: WeightedClusterIR[] = [];
   const clusters = new Map<string, ClusterIR>();
   let failedWeight = 0;
   let problem: Verdict | undefined;
-  for (const ref of refs) {
+  refs.forEach((ref, i) => {
+    const { unresolvedExtension, ...headers } = filters[i] ?? {};
     const resolved = resolveRef(state, from, ref);
-    if (!resolved.ok) {
-      problem ??= resolved.problem;
+    if (!resolved.ok || unresolvedExtension) {
+      problem ??= resolved.ok ? unresolvedExtension : resolved.problem;
       failedWeight += ref.weight;
+      return;
+    }
+    if (ref.weight === 0) return;
+    const { cluster } = resolved;
+    clusters.set(cluster.name, cluster);
+    const plain = headers.requestHeaders === undefined && headers.responseHeaders === undefined;
+    const same = plain ? weighted.find((w) => w.cluster === cluster.name && w.requestHeaders === undefined && w.responseHeaders === undefined) : undefined;
+    if (same) same.weight += ref.weight;
+    else weighted.push({ cluster: cluster.name, weight: ref.weight, ...headers });
+  });
+  if (weighted.length === 0) return { action: { type: 'directResponse', status: NO_BACKEND_STATUS }, clusters: [], problem };
+  const action: ActionIR = failedWeight > 0 ? { type: 'forward', clusters: weighted, failedWeight } : { type: 'forward', clusters: weighted };
+  return { action, clusters: [...clusters.values()], problem };
+}
+
+/**
+ * Everything a rule's traffic needs resolved: its backends (with their filters), its mirrors, and
+ * ExtensionRef filters. A redirecting rule uses no backend; one with an ExtensionRef filter Gantry
+ * cannot resolve answers 500, as the spec asks rather than skipping the filter.
+ */
+export function resolveRuleTraffic(state: TranslatorState, from: RouteOrigin, rule: RuleModel): ResolvedRule {
+  const compiled: CompiledRuleFilters = rule.compiled ?? { filters: {}, mirrors: [], backends: [] };
+  if (compiled.redirect) return { action: { type: 'directResponse', status: NO_BACKEND_STATUS }, clusters: [] };
+  const resolved = compiled.unresolvedExtension
+    ? { action: { type: 'directResponse', status: NO_BACKEND_STATUS } as ActionIR, clusters: [], problem: compiled.unresolvedExtension }
+    : resolveRule(state, from, rule.backendRefs, compiled.backends);
+  const mirrors: MirrorIR[] = [];
+  let problem = resolved.problem;
+  const clusters = new Map(resolved.clusters.map((c) => [c.name, c]));
+  for (const mirror of compiled.mirrors) {
+    const target = resolveRef(state, from, mirror.backendRef);
+    if (!target.ok) {
+      problem ??= { ...target.problem, message: `RequestMirror: ${target.problem.message}` };
       continue;
     }
-    if (ref.weight === 0) continue;
-    const { cluster } = resolved;
-    weights.set(cluster.name, (weights.get(cluster.name) ?? 0) + ref.weight);
-    clusters.set(cluster.name, cluster);
+    if (!clusters.has(target.cluster.name)) clusters.set(target.cluster.name, target.cluster);
+    mirrors.push({ cluster: target.cluster.name, perMillion: mirror.perMillion });
   }
-  if (weights.size === 0) return { action: { type: 'directResponse', status: NO_BACKEND_STATUS }, clusters: [], problem };
-  const weighted: WeightedClusterIR[] = [...weights].map(([cluster, weight]) => ({ cluster, weight }));
-  if (failedWeight > 0) weighted.push({ cluster: UNAVAILABLE_CLUSTER, weight: failedWeight });
-  return { action: { type: 'forward', clusters: weighted }, clusters: [...clusters.values()], problem };
+  return { ...resolved, clusters: [...clusters.values()], ...(mirrors.length > 0 ? { mirrors } : {}), ...(problem ? { problem } : {}) };
 }

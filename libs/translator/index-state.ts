@@ -9,6 +9,9 @@ export type { ObjectIdentity } from './api.ts';
 import {
   GATEWAY_GROUP, Gateway, GatewayClass, GRPCRoute, HTTPRoute, Namespace, ReferenceGrant, parseObject, type Parsed,
 } from './objects.ts';
+import { BackendTLSPolicy, ConfigMap, Secret, TLSRoute } from './tls-objects.ts';
+import { TCPRoute, UDPRoute } from './l4-objects.ts';
+import { ListenerSet } from './listener-set-objects.ts';
 
 
 export interface ObjectRecord<T> {
@@ -36,6 +39,15 @@ export interface TranslatorState {
   gateways: Map<string, ObjectRecord<Gateway>>;
   httpRoutes: Map<string, ObjectRecord<HTTPRoute>>;
   grpcRoutes: Map<string, ObjectRecord<GRPCRoute>>;
+  tlsRoutes: Map<string, ObjectRecord<TLSRoute>>;
+  tcpRoutes: Map<string, ObjectRecord<TCPRoute>>;
+  udpRoutes: Map<string, ObjectRecord<UDPRoute>>;
+  /** ListenerSets and XListenerSets, by "<kind>/<namespace>/<name>". */
+  listenerSets: Map<string, ObjectRecord<ListenerSet>>;
+  backendTLSPolicies: Map<string, ObjectRecord<BackendTLSPolicy>>;
+  /** Core Secrets and ConfigMaps (certificates, CA bundles), by "<namespace>/<name>". */
+  secrets: Map<string, ObjectRecord<Secret>>;
+  configMaps: Map<string, ObjectRecord<ConfigMap>>;
   /** Valid ReferenceGrants by the namespace they grant access into. */
   referenceGrants: Map<string, ReferenceGrant[]>;
   /** Namespace labels by namespace name. */
@@ -59,6 +71,14 @@ const KINDS: Record<string, KindSpec> = {
   GRPCRoute: { versions: [GW('v1')], namespaced: true, schema: GRPCRoute },
   ReferenceGrant: { versions: [GW('v1'), GW('v1beta1')], namespaced: true, schema: ReferenceGrant },
   Namespace: { versions: ['v1'], namespaced: false, schema: Namespace },
+  TLSRoute: { versions: [GW('v1'), GW('v1alpha3'), GW('v1alpha2')], namespaced: true, schema: TLSRoute },
+  BackendTLSPolicy: { versions: [GW('v1'), GW('v1alpha3')], namespaced: true, schema: BackendTLSPolicy },
+  Secret: { versions: ['v1'], namespaced: true, schema: Secret },
+  ConfigMap: { versions: ['v1'], namespaced: true, schema: ConfigMap },
+  TCPRoute: { versions: [GW('v1'), GW('v1alpha2')], namespaced: true, schema: TCPRoute },
+  UDPRoute: { versions: [GW('v1'), GW('v1alpha2')], namespaced: true, schema: UDPRoute },
+  ListenerSet: { versions: [GW('v1')], namespaced: true, schema: ListenerSet },
+  XListenerSet: { versions: ['gateway.networking.x-k8s.io/v1alpha1'], namespaced: true, schema: ListenerSet },
 };
 
 export function objectKey(namespace: string, name: string): string {
@@ -132,6 +152,13 @@ export function indexState(input: TranslatorInput): TranslatorState {
     gateways: typed('Gateway'),
     httpRoutes: typed('HTTPRoute'),
     grpcRoutes: typed('GRPCRoute'),
+    tlsRoutes: typed('TLSRoute'),
+    backendTLSPolicies: typed('BackendTLSPolicy'),
+    secrets: typed('Secret'),
+    configMaps: typed('ConfigMap'),
+    tcpRoutes: typed('TCPRoute'),
+    udpRoutes: typed('UDPRoute'),
+    listenerSets: new Map(['ListenerSet', 'XListenerSet'].flatMap((kind) => [...typed<ListenerSet>(kind)].map(([key, r]) => [`${kind}/${key}`, r] as const))),
     referenceGrants,
     namespaceLabels,
     services: indexServices(input.services),

@@ -6,8 +6,8 @@
 // Each Gateway is translated by translateGateway() from its own model, the routes that name it and
 // the shared state only, so that a later change can memoize per Gateway.
 import type { GatewaySnapshot, StatusReport, TranslateOptions, TranslateResult, TranslatorInput } from './api.ts';
-import { attachRoutes, refersTo, type RouteParentStatus } from './attachment.ts';
-import { resolveRule, type ResolvedRule } from './backends.ts';
+import { attachRoutes, type RouteParentStatus } from './attachment.ts';
+import { resolveRuleTraffic, type ResolvedRule } from './backends.ts';
 import { apiListenerTemplate, socketListener } from './envoy/listeners.ts';
 import { edsCluster, loadAssignment, unavailableCluster } from './envoy/clusters.ts';
 import { grpcVariant } from './envoy/grpc-variant.ts';
@@ -19,6 +19,13 @@ import { grpcRouteConfigName, routeConfigName } from './names.ts';
 import { grpcRouteModel, httpRouteModel, type RouteModel } from './routes.ts';
 import { compareReports, ok, report, type Verdict } from './status.ts';
 import { gatewayIR } from './virtual-hosts.ts';
+import { backendTlsIndex, backendTlsReports, type BackendTlsIndex } from './backend-tls.ts';
+import { withGatewayTls } from './listener-tls.ts';
+import { withTls } from './tls.ts';
+import { tlsRouteModel } from './tls-routes.ts';
+import { isL4Listener, l4IR, l4RouteModels } from './l4-routes.ts';
+import { l4Listener } from './envoy/l4.ts';
+import { isAttached, listenerSetReport, listenerSetsOf, mergeListenerSets, refParent } from './listener-sets.ts';
 
 export type { TranslateOptions, TranslateResult, TranslatorInput } from './api.ts';
 
@@ -33,7 +40,7 @@ function ourGateways(state: TranslatorState, classes: Set<string>): GatewayModel
 }
 
 function routeModels(state: TranslatorState): RouteModel[] {
-  return [...[...state.httpRoutes.values()].map(httpRouteModel), ...[...state.grpcRoutes.values()].map(grpcRouteModel)].sort(byKey);
+  return [...[...state.httpRoutes.values()].map(httpRouteModel), ...[...state.grpcRoutes.values()].map(grpcRouteModel), ...l4RouteModels(state), ...[...state.tlsRoutes.values()].map(tlsRouteModel)].sort(byKey);
 }
 
 /** Backend resolution depends on the route only, not on the Gateway: done once per route. */
@@ -43,7 +50,7 @@ function backendResolver(state: TranslatorState): { resolve: (r: RouteModel) => 
     let rules = cache.get(route.key);
     if (!rules) {
       const from = { kind: route.kind, namespace: route.id.namespace };
-      rules = route.rules.map((rule) => resolveRule(state, from, rule.backendRefs));
+      rules = route.rules.map((rule) => resolveRuleTraffic(state, from, rule));
       cache.set(route.key, rules);
     }
     return rules;
@@ -65,18 +72,25 @@ export interface GatewayContext {
   now: string;
   resolve: (r: RouteModel) => ResolvedRule[];
   resolvedRefs: (r: RouteModel) => Verdict;
+  /** BackendTLSPolicies, resolved once for every Gateway. */
+  backendTls: BackendTlsIndex;
 }
 
 /** One Gateway: `routes` are the routes whose parentRefs name it. */
 export function translateGateway(gateway: GatewayModel, routes: RouteModel[], ctx: GatewayContext): GatewayTranslation {
-  const { attachments, attachedRoutes, parents } = attachRoutes(gateway, routes, ctx);
-  if (gateway.invalid !== undefined) return { attachedRoutes, parents };
-  const ir = gatewayIR(gateway, attachments, ctx.resolve);
-  const clusterIRs = [...ir.clusters, unavailableCluster].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const { attachments: attached, attachedRoutes, parents } = attachRoutes(gateway, routes, ctx);
+  if (gateway.invalid !== undefined || gateway.rejected) return { attachedRoutes, parents };
+  const attachments = attached.filter((a) => a.listener.usable); // only programmed listeners reach Envoy
+  // TCP and UDP listeners get a layer-4 proxy (l4-routes.ts); the others an HTTP connection manager.
+  const l4 = l4IR(gateway, attachments, ctx.resolve, ctx.state);
+  const httpGateway = { ...gateway, listeners: gateway.listeners.filter((l) => !isL4Listener(l)) };
+  const ir = gatewayIR(httpGateway, attachments.filter((a) => !isL4Listener(a.listener) && a.route.kind !== 'TLSRoute'), ctx.resolve);
+  const clusterByName = new Map([...l4.clusters, ...ir.clusters, unavailableCluster].map((c) => [c.name, c]));
+  const clusterIRs = [...clusterByName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const routeConfigs = ir.ports.map((port) => routeConfiguration(routeConfigName(gateway.key, port.port), port));
   const snapshot: GatewaySnapshot = {
     gateway: gateway.key,
-    listeners: ir.ports.map((port) => socketListener(gateway.key, port)),
+    listeners: [...ir.ports.map((port) => socketListener(gateway.key, port)), ...l4.ports.map((port) => l4Listener(gateway.key, port))],
     routes: routeConfigs,
     clusters: clusterIRs.map(edsCluster),
     endpoints: clusterIRs.map(loadAssignment),
@@ -84,7 +98,8 @@ export function translateGateway(gateway: GatewayModel, routes: RouteModel[], ct
     grpcRoutes: routeConfigs.map((config, i) => grpcVariant(config, grpcRouteConfigName(gateway.key, ir.ports[i].port))),
     apiListeners: ir.ports.map((port) => ({ port: port.port, hostnames: port.hostnames, template: apiListenerTemplate(gateway.key, port) })),
   };
-  return { snapshot, attachedRoutes, parents };
+  // HTTPS and TLS listeners, their certificates, and BackendTLSPolicies (tls.ts).
+  return { snapshot: withTls(snapshot, gateway, attachments, ctx), attachedRoutes, parents };
 }
 
 export function translate(input: TranslatorInput, opts: TranslateOptions): TranslateResult {
@@ -93,7 +108,7 @@ export function translate(input: TranslatorInput, opts: TranslateOptions): Trans
   const classes = acceptedClasses(state, opts.controllerName);
   const gateways = ourGateways(state, classes);
   const routes = routeModels(state);
-  const ctx: GatewayContext = { state, controllerName: opts.controllerName, now, ...backendResolver(state) };
+  const ctx: GatewayContext = { state, controllerName: opts.controllerName, now, ...backendResolver(state), backendTls: backendTlsIndex(state) };
 
   const snapshots = new Map<string, GatewaySnapshot>();
   const retained: string[] = [];
@@ -101,12 +116,19 @@ export function translate(input: TranslatorInput, opts: TranslateOptions): Trans
   const routeParents = new Map<string, { route: RouteModel; parents: RouteParentStatus[]; gateways: string[] }>();
   const gatewaysByClass = new Map<string, string[]>();
 
-  for (const gateway of gateways) {
-    const named = routes.filter((r) => r.parentRefs.some((ref) => refersTo(r, ref, gateway.key)));
+  for (const declared of gateways) {
+    // The listeners of the ListenerSets the Gateway allows join its own, conflicts settled, then
+    // the TLS of every listener is resolved (listener-tls.ts).
+    const { gateway, sets } = mergeListenerSets(declared, listenerSetsOf(declared, state), (g) => withGatewayTls(g, state));
+    const named = routes.filter((r) => r.parentRefs.some((ref) => refParent(r, ref, gateway) !== undefined));
     const result = translateGateway(gateway, named, ctx);
     if (result.snapshot) snapshots.set(gateway.key, result.snapshot);
     else retained.push(gateway.key);
-    reports.push(report(gateway.id, gatewayStatus({ gateway, attachedRoutes: result.attachedRoutes, defaultAddress: opts.defaultAddress, now }), [gateway.key]));
+    reports.push(report(gateway.id, gatewayStatus({
+      gateway, attachedRoutes: result.attachedRoutes, defaultAddress: opts.defaultAddress, now,
+      usableAddresses: opts.usableAddresses, attachedListenerSets: sets.filter(isAttached).length,
+    }), [gateway.key]));
+    for (const set of sets) reports.push(listenerSetReport(set, result.attachedRoutes, now));
     const cls = gateway.className!;
     gatewaysByClass.set(cls, [...(gatewaysByClass.get(cls) ?? []), gateway.key]);
     for (const route of named) {
@@ -123,5 +145,6 @@ export function translate(input: TranslatorInput, opts: TranslateOptions): Trans
   for (const { route, parents, gateways: keys } of routeParents.values()) {
     reports.push(report(route.id, { parents }, keys));
   }
+  reports.push(...backendTlsReports(ctx.backendTls, snapshots, opts.controllerName, now));
   return { snapshots, retained, reports: reports.sort(compareReports) };
 }

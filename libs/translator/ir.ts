@@ -2,8 +2,9 @@
 // and every route in precedence order. The envoy/ modules turn it into Envoy messages; nothing here
 // knows a proto field name.
 import type { Endpoint } from '../contracts/envelopes.ts';
+import type { BackendFiltersIR, RedirectIR, RouteFiltersIR } from './filters.ts';
 
-export type RouteKind = 'HTTPRoute' | 'GRPCRoute';
+export type RouteKind = 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute' | 'TCPRoute' | 'UDPRoute';
 
 export interface StringMatchIR {
   name: string;
@@ -29,14 +30,16 @@ export interface MatchIR {
   grpcOnly: boolean;
 }
 
-export interface WeightedClusterIR {
+export interface WeightedClusterIR extends BackendFiltersIR {
   cluster: string;
   weight: number;
 }
 
 export type ActionIR =
-  | { type: 'forward'; clusters: WeightedClusterIR[] }
-  | { type: 'directResponse'; status: number };
+  /** `failedWeight`: the share of backendRefs that could not be resolved, which must answer 500. */
+  | { type: 'forward'; clusters: WeightedClusterIR[]; failedWeight?: number }
+  | { type: 'directResponse'; status: number }
+  | { type: 'redirect'; redirect: RedirectIR };
 
 /** One Envoy-route-to-be: a single match of one rule of one route. */
 export interface RouteIR {
@@ -44,6 +47,8 @@ export interface RouteIR {
   name: string;
   match: MatchIR;
   action: ActionIR;
+  /** Header changes, rewrites, mirrors, CORS, timeouts and retries (filters.ts). */
+  filters?: RouteFiltersIR;
 }
 
 export interface VirtualHostIR {

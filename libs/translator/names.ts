@@ -26,3 +26,13 @@ export const UNAVAILABLE_CLUSTER = 'gantry/unavailable';
 export function statPrefix(port: number): string {
   return `http-${port}`;
 }
+
+/** A TCP listener (tcp_proxy) of a Gateway: "<ns>/<gateway>/tcp-<port>". */
+export function tcpListenerName(gateway: string, port: number): string {
+  return `${gateway}/tcp-${port}`;
+}
+
+/** A UDP listener (udp_proxy) of a Gateway: "<ns>/<gateway>/udp-<port>". */
+export function udpListenerName(gateway: string, port: number): string {
+  return `${gateway}/udp-${port}`;
+}

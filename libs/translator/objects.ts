@@ -4,6 +4,7 @@
 // put verbatim into the object's status.
 import { z } from 'zod';
 import type { KubeObject } from './api.ts';
+import { RouteFilters, RouteRetry, RouteTimeouts, RuleName } from './filter-objects.ts';
 
 export const GATEWAY_GROUP = 'gateway.networking.k8s.io';
 
@@ -16,7 +17,7 @@ const port = z.number().int().min(1).max(65535);
 // The API server hands creationTimestamp over as a Date (client-node), YAML files as a string.
 const timestamp = z.union([z.string(), z.date().transform((d) => d.toISOString())]);
 
-const namespacedMetadata = z.object({
+export const namespacedMetadata = z.object({
   name: objectName,
   namespace: z.string().min(1).default('default'),
   generation: z.number().int().nonnegative().default(1),
@@ -51,8 +52,42 @@ export type GatewayClass = z.infer<typeof GatewayClass>;
 export const RouteGroupKind = z.object({ group: z.string().default(GATEWAY_GROUP), kind: z.string().min(1) });
 export type RouteGroupKind = z.infer<typeof RouteGroupKind>;
 
+// TLS of a listener and of a Gateway (spec.tls); resolved against Secrets/ConfigMaps in listener-tls.ts.
+export const ObjectRef = z.object({
+  group: z.string().default(''),
+  kind: z.string().min(1).default('Secret'),
+  name: objectName,
+  namespace: z.string().min(1).optional(),
+});
+export type ObjectRef = z.infer<typeof ObjectRef>;
+
+export const ListenerTls = z.object({
+  mode: z.string().default('Terminate'),
+  certificateRefs: z.array(ObjectRef).max(64).default([]),
+  options: z.record(z.string(), z.string()).default({}),
+});
+export type ListenerTls = z.infer<typeof ListenerTls>;
+
+export const FrontendValidation = z.object({
+  caCertificateRefs: z.array(ObjectRef.extend({ kind: z.string().min(1) })).max(16).default([]),
+  mode: z.string().default('AllowValidOnly'),
+});
+export type FrontendValidation = z.infer<typeof FrontendValidation>;
+
+export const GatewayTls = z.object({
+  backend: z.object({ clientCertificateRef: ObjectRef.optional() }).optional(),
+  frontend: z
+    .object({
+      default: z.object({ validation: FrontendValidation.optional() }).default({}),
+      perPort: z.array(z.object({ port, tls: z.object({ validation: FrontendValidation.optional() }).default({}) })).max(64).default([]),
+    })
+    .optional(),
+});
+export type GatewayTls = z.infer<typeof GatewayTls>;
+
 export const GatewayListener = z.object({
   name: z.string().min(1).max(253),
+  tls: ListenerTls.optional(),
   hostname: hostname.optional(),
   port,
   protocol: z.string().min(1),
@@ -72,7 +107,15 @@ export const Gateway = z.object({
   spec: z.object({
     gatewayClassName: objectName,
     listeners: z.array(GatewayListener).min(1).max(64),
-    addresses: z.array(z.object({ type: z.string().default('IPAddress'), value: z.string().min(1) })).default([]),
+    addresses: z.array(z.object({ type: z.string().default('IPAddress'), value: z.string().min(1).optional() })).default([]),
+    tls: GatewayTls.optional(),
+    // Which ListenerSets may attach (none by default) and infrastructure parameters (listener-sets.ts, gateway.ts).
+    allowedListeners: z
+      .object({ namespaces: z.object({ from: z.enum(['All', 'Same', 'Selector', 'None']).default('None'), selector: LabelSelector.optional() }).default({ from: 'None' }) })
+      .default({ namespaces: { from: 'None' } }),
+    infrastructure: z
+      .object({ parametersRef: z.object({ group: z.string(), kind: z.string().min(1), name: objectName }).optional() })
+      .optional(),
   }),
 });
 export type Gateway = z.infer<typeof Gateway>;
@@ -97,6 +140,10 @@ export const BackendRef = z.object({
   weight: z.number().int().min(0).max(1_000_000).default(1),
 });
 export type BackendRef = z.infer<typeof BackendRef>;
+
+/** A route rule's backendRef, with the filters applied to the traffic it receives (filters.ts). */
+export const RouteBackendRef = BackendRef.extend({ filters: RouteFilters });
+export type RouteBackendRef = z.infer<typeof RouteBackendRef>;
 
 const StringMatch = z.object({
   type: z.enum(['Exact', 'RegularExpression']).default('Exact'),
@@ -129,9 +176,16 @@ export const HTTPRoute = z.object({
   spec: z.object({
     ...routeSpecCommon,
     rules: z
-      .array(z.object({ matches: z.array(HttpRouteMatch).max(64).default([]), backendRefs: z.array(BackendRef).max(16).default([]) }))
+      .array(z.object({
+        name: RuleName.optional(),
+        matches: z.array(HttpRouteMatch).max(64).default([]),
+        filters: RouteFilters,
+        backendRefs: z.array(RouteBackendRef).max(16).default([]),
+        timeouts: RouteTimeouts.optional(),
+        retry: RouteRetry.optional(),
+      }))
       .max(16)
-      .default([{ matches: [], backendRefs: [] }]),
+      .default([{ matches: [], filters: [], backendRefs: [] }]),
   }),
 });
 export type HTTPRoute = z.infer<typeof HTTPRoute>;
@@ -157,9 +211,14 @@ export const GRPCRoute = z.object({
   spec: z.object({
     ...routeSpecCommon,
     rules: z
-      .array(z.object({ matches: z.array(GrpcRouteMatch).max(64).default([]), backendRefs: z.array(BackendRef).max(16).default([]) }))
+      .array(z.object({
+        name: RuleName.optional(),
+        matches: z.array(GrpcRouteMatch).max(64).default([]),
+        filters: RouteFilters,
+        backendRefs: z.array(RouteBackendRef).max(16).default([]),
+      }))
       .max(16)
-      .default([{ matches: [], backendRefs: [] }]),
+      .default([{ matches: [], filters: [], backendRefs: [] }]),
   }),
 });
 export type GRPCRoute = z.infer<typeof GRPCRoute>;

@@ -5,9 +5,11 @@ import { objectKey } from './index-state.ts';
 import type { MatchIR, PathMatchIR, RouteKind } from './ir.ts';
 import {
   salvageParentRefs,
-  type BackendRef, type GRPCRoute, type GrpcMethodMatch, type GrpcRouteMatch, type HTTPRoute, type HttpRouteMatch, type ParentRef,
+  type BackendRef, type GRPCRoute, type RouteBackendRef, type GrpcMethodMatch, type GrpcRouteMatch, type HTTPRoute, type HttpRouteMatch, type ParentRef,
 } from './objects.ts';
 import type { Precedence } from './precedence.ts';
+import type { RouteRetry, RouteTimeouts } from './filter-objects.ts';
+import { compileRuleFilters, type CompiledRuleFilters, type RuleInput } from './filters.ts';
 
 export interface CompiledMatch {
   match: MatchIR;
@@ -16,8 +18,13 @@ export interface CompiledMatch {
 
 export interface RuleModel {
   index: number;
+  /** spec.rules[].name, when the rule is named. */
+  name?: string;
   matches: CompiledMatch[];
-  backendRefs: BackendRef[];
+  /** Route kinds without filters (TLSRoute, ...) leave `filters` out. */
+  backendRefs: Array<BackendRef & Partial<Pick<RouteBackendRef, 'filters'>>>;
+  /** Filters, timeouts and retries (filters.ts); `problem` set = the rule is left out. */
+  compiled?: CompiledRuleFilters;
 }
 
 export interface RouteModel {
@@ -91,7 +98,7 @@ function compileGrpcMatch(m: GrpcRouteMatch): { match: MatchIR; rank: MatchRank 
 interface AnyRouteSpec<M> {
   parentRefs: ParentRef[];
   hostnames: string[];
-  rules: Array<{ matches: M[]; backendRefs: BackendRef[] }>;
+  rules: Array<RuleInput & { name?: string; matches: M[]; backendRefs: RouteBackendRef[]; timeouts?: RouteTimeouts; retry?: RouteRetry }>;
 }
 
 function routeModel<M>(
@@ -99,6 +106,7 @@ function routeModel<M>(
   record: ObjectRecord<{ metadata: { creationTimestamp?: string }; spec: AnyRouteSpec<M> }>,
   compile: (m: M) => { match: MatchIR; rank: MatchRank },
   matchAll: M,
+  pathType: (m: M) => string,
 ): RouteModel {
   const { id } = record;
   const key = `${kind}/${objectKey(id.namespace, id.name)}`;
@@ -108,7 +116,9 @@ function routeModel<M>(
   const { metadata, spec } = record.parsed.value;
   const rules = spec.rules.map((rule, index): RuleModel => ({
     index,
+    ...(rule.name !== undefined ? { name: rule.name } : {}),
     backendRefs: rule.backendRefs,
+    compiled: compileRuleFilters(kind, rule, (rule.matches.length > 0 ? rule.matches : [matchAll]).map(pathType)),
     matches: (rule.matches.length > 0 ? rule.matches : [matchAll]).map((m, match) => {
       const { match: ir, rank } = compile(m);
       const precedence: Precedence = {
@@ -122,9 +132,9 @@ function routeModel<M>(
 
 export function httpRouteModel(record: ObjectRecord<HTTPRoute>): RouteModel {
   const matchAll: HttpRouteMatch = { path: { type: 'PathPrefix', value: '/' }, headers: [], queryParams: [] };
-  return routeModel('HTTPRoute', record, compileHttpMatch, matchAll);
+  return routeModel('HTTPRoute', record, compileHttpMatch, matchAll, (m) => m.path.type);
 }
 
 export function grpcRouteModel(record: ObjectRecord<GRPCRoute>): RouteModel {
-  return routeModel('GRPCRoute', record, compileGrpcMatch, { headers: [] });
+  return routeModel('GRPCRoute', record, compileGrpcMatch, { headers: [] }, () => 'gRPC method');
 }

@@ -7,6 +7,7 @@ import { ANY_HOST } from './hostnames.ts';
 import type { ClusterIR, GatewayIR, HttpPortIR, RouteIR } from './ir.ts';
 import { comparePrecedence, type Precedence } from './precedence.ts';
 import type { RouteModel } from './routes.ts';
+import { ruleTraffic } from './rule-traffic.ts';
 
 const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -21,9 +22,12 @@ function portIR(port: number, gateway: GatewayModel, attachments: Attachment[], 
       if (!hosts.has(hostname)) hosts.set(hostname, new Map());
       const entries = hosts.get(hostname)!;
       for (const rule of route.rules) {
+        if (rule.compiled?.problem) continue; // left out; the route's status says why
+        const { action, filters } = ruleTraffic(rule, resolved[rule.index], listener);
         rule.matches.forEach(({ match, precedence }, j) => {
-          const name = `${route.key}/rule/${rule.index}/match/${j}`;
-          entries.set(name, { precedence, route: { name, match, action: resolved[rule.index].action } });
+          // A named rule is named by its name in Envoy (stats, logs); the key stays positional.
+          const name = `${route.key}/rule/${rule.name ?? rule.index}/match/${j}`;
+          entries.set(`${route.key}/${rule.index}/${j}`, { precedence, route: { name, match, action, ...(filters ? { filters } : {}) } });
         });
       }
     }

@@ -8,6 +8,7 @@ import type { Secret } from '../../protos/generated/envoy/extensions/transport_s
 import type { HttpConnectionManager } from '../../protos/generated/envoy/extensions/filters/network/http_connection_manager/v3/HttpConnectionManager';
 import type { TcpProxy } from '../../protos/generated/envoy/extensions/filters/network/tcp_proxy/v3/TcpProxy';
 import type { UdpProxyConfig } from '../../protos/generated/envoy/extensions/filters/udp/udp_proxy/v3/UdpProxyConfig';
+import type { Route as UdpProxyRoute } from '../../protos/generated/envoy/extensions/filters/udp/udp_proxy/v3/Route';
 import type { Router } from '../../protos/generated/envoy/extensions/filters/http/router/v3/Router';
 import type { Cors } from '../../protos/generated/envoy/extensions/filters/http/cors/v3/Cors';
 import type { CorsPolicy } from '../../protos/generated/envoy/extensions/filters/http/cors/v3/CorsPolicy';
@@ -26,6 +27,7 @@ export interface EnvoyTypes {
   'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager': HttpConnectionManager;
   'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy': TcpProxy;
   'envoy.extensions.filters.udp.udp_proxy.v3.UdpProxyConfig': UdpProxyConfig;
+  'envoy.extensions.filters.udp.udp_proxy.v3.Route': UdpProxyRoute;
   'envoy.extensions.filters.http.router.v3.Router': Router;
   'envoy.extensions.filters.http.cors.v3.Cors': Cors;
   'envoy.extensions.filters.http.cors.v3.CorsPolicy': CorsPolicy;

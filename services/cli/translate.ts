@@ -4,6 +4,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { stringify } from 'yaml';
 import { loadManifestDir, parseManifestText, type ManifestObject, type ManifestProblem } from '../../libs/manifests/index.ts';
 import { createLogger } from '../../libs/service/index.ts';
+import { localAddresses } from '../../libs/service/local-addresses.ts';
 import { encodeGatewaySnapshot, snapshotToJson } from '../../libs/snapshots/encode.ts';
 import { translate } from '../../libs/translator/index.ts';
 import { buildTranslatorInput, isGatewayApiObject } from '../../libs/world/from-manifests.ts';
@@ -44,6 +45,7 @@ export async function runTranslate(opts: TranslateCliOptions): Promise<number> {
   const input = buildTranslatorInput(objects, 'local');
   const result = translate(input, {
     controllerName: opts.controllerName, defaultAddress: opts.defaultAddress, now: new Date().toISOString(),
+    usableAddresses: localAddresses(),
   });
   const statuses = new Map(result.reports.map((r) => [`${r.kind}/${r.namespace}/${r.name}`, r.status]));
   const out = {

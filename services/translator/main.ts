@@ -8,6 +8,7 @@ import {
 import { connectEventLog, ensureStreams, followStream } from '../../libs/eventlog/index.ts';
 import { CommonConfig, createLogger, loadConfig, onShutdown } from '../../libs/service/index.ts';
 import { SnapshotWriter } from '../../libs/snapshots/redis-store.ts';
+import { localAddresses } from '../../libs/service/local-addresses.ts';
 import { World } from '../../libs/world/world.ts';
 import { Publisher } from './publisher.ts';
 
@@ -28,7 +29,7 @@ redis.on('error', (err) => log.warn({ err: err.message }, 'Redis connection erro
 const world = new World();
 const publisher = new Publisher({
   events, writer: new SnapshotWriter(redis), log, world,
-  options: { controllerName: config.GANTRY_CONTROLLER_NAME, defaultAddress: config.GANTRY_GATEWAY_ADDRESS },
+  options: { controllerName: config.GANTRY_CONTROLLER_NAME, defaultAddress: config.GANTRY_GATEWAY_ADDRESS, usableAddresses: localAddresses() },
 });
 
 await publisher.loadHeads();

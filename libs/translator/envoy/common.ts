@@ -16,7 +16,14 @@ export function httpConnectionManager(statPrefix: string, routeConfigName: strin
   return {
     stat_prefix: statPrefix,
     rds: { config_source: adsConfigSource(), route_config_name: routeConfigName },
-    http_filters: [{ name: 'envoy.filters.http.router', typed_config: pack('envoy.extensions.filters.http.router.v3.Router', {}) }],
+    http_filters: [
+      // Inert unless a route carries a CorsPolicy (HTTPRoute CORS filter, envoy/route-filters.ts).
+      // Optional, so that proxyless gRPC clients, which do not know it, skip it instead of NACKing.
+      { name: 'envoy.filters.http.cors', typed_config: pack('envoy.extensions.filters.http.cors.v3.Cors', {}), is_optional: true },
+      { name: 'envoy.filters.http.router', typed_config: pack('envoy.extensions.filters.http.router.v3.Router', {}) },
+    ],
     strip_any_host_port: true,
+    // WebSocket upgrades pass through to backends (appProtocol kubernetes.io/ws, HTTPRouteBackendProtocolWebSocket).
+    upgrade_configs: [{ upgrade_type: 'websocket' }],
   };
 }

@@ -1,7 +1,9 @@
 // IR virtual hosts and routes → an Envoy RouteConfiguration.
-import type { HeaderMatcher, Route, RouteConfiguration, RouteMatch, VirtualHost } from '../../xds/types.ts';
+import type { HeaderMatcher, Route, RouteAction, RouteConfiguration, RouteMatch, VirtualHost } from '../../xds/types.ts';
 import type { StringMatcher } from '../../../protos/generated/envoy/type/matcher/v3/StringMatcher.ts';
-import type { ActionIR, HttpPortIR, MatchIR, PathMatchIR, RouteIR, StringMatchIR, VirtualHostIR } from '../ir.ts';
+import type { HttpPortIR, MatchIR, PathMatchIR, RouteIR, StringMatchIR, VirtualHostIR, WeightedClusterIR } from '../ir.ts';
+import { NO_BACKEND_STATUS } from '../backends.ts';
+import { forwardingFields, headerFields, redirectAction, routeFields } from './route-filters.ts';
 import { ANY_HOST } from '../hostnames.ts';
 
 function stringMatcher(m: Pick<StringMatchIR, 'type' | 'value'>): StringMatcher {
@@ -31,22 +33,58 @@ function routeMatches(match: MatchIR): RouteMatch[] {
   return pathSpecifiers(match.path).map((p) => ({ ...p, ...rest }));
 }
 
-function routeAction(action: ActionIR, grpcOnly: boolean): Pick<Route, 'route' | 'direct_response'> {
-  if (action.type === 'directResponse') return { direct_response: { status: action.status } };
+/**
+ * The forwarding part of a route. Per-backendRef header filters need a weighted cluster entry to
+ * live on, so a single backend with filters is still a one-entry weighted_clusters.
+ */
+function forwardAction(clusters: WeightedClusterIR[], grpcOnly: boolean): RouteAction {
   // gRPC streams may live for hours; Envoy's default 15s route timeout would cut them.
   const timeout = grpcOnly ? { timeout: { seconds: 0 } } : {};
-  if (action.clusters.length === 1) return { route: { cluster: action.clusters[0].cluster, ...timeout } };
+  const plain = clusters.length === 1 && clusters[0].requestHeaders === undefined && clusters[0].responseHeaders === undefined;
+  if (plain) return { cluster: clusters[0].cluster, ...timeout };
   return {
-    route: {
-      weighted_clusters: { clusters: action.clusters.map((c) => ({ name: c.cluster, weight: { value: c.weight } })) },
-      ...timeout,
+    weighted_clusters: {
+      clusters: clusters.map((c) => ({ name: c.cluster, weight: { value: c.weight }, ...headerFields(c.requestHeaders, c.responseHeaders) })),
     },
+    ...timeout,
   };
 }
 
+/** Share of the requests, in millionths, a route matching with probability `weight / total` takes. */
+function share(weight: number, total: number): { default_value: { numerator: number; denominator: 'MILLION' } } {
+  return { default_value: { numerator: Math.round((weight * 1_000_000) / total), denominator: 'MILLION' } };
+}
+
+/**
+ * One Envoy route per path specifier of the match. A rule some of whose backendRefs could not be
+ * resolved must answer 500 for their share of the traffic. Envoy's weighted clusters can only send
+ * a share to a cluster (a cluster without endpoints answers 503, not 500), so the rule becomes two
+ * routes with the same match: the first takes the failed share (runtime_fraction, in millionths,
+ * drawn per request) and answers 500 directly; the rest fall through to the second, which forwards.
+ */
 function envoyRoutes(route: RouteIR): Route[] {
-  const action = routeAction(route.action, route.match.grpcOnly);
-  return routeMatches(route.match).map((match) => ({ name: route.name, match, ...action }));
+  const { action, filters, match } = route;
+  const common = routeFields(filters);
+  return routeMatches(match).flatMap((m): Route[] => {
+    const named = { name: route.name };
+    switch (action.type) {
+      case 'directResponse': return [{ ...named, match: m, direct_response: { status: action.status }, ...common }];
+      case 'redirect': return [{ ...named, match: m, redirect: redirectAction(m, action.redirect), ...common }];
+      case 'forward': {
+        const forward: Route = {
+          ...named, match: m, route: { ...forwardAction(action.clusters, match.grpcOnly), ...(filters ? forwardingFields(m, filters) : {}) }, ...common,
+        };
+        if (!action.failedWeight) return [forward];
+        const total = action.failedWeight + action.clusters.reduce((sum, c) => sum + c.weight, 0);
+        const failed: Route = {
+          name: `${route.name}/unresolved-backends`,
+          match: { ...m, runtime_fraction: share(action.failedWeight, total) },
+          direct_response: { status: NO_BACKEND_STATUS },
+        };
+        return [failed, forward];
+      }
+    }
+  });
 }
 
 function virtualHost(vh: VirtualHostIR, port: number): VirtualHost {

@@ -107,13 +107,15 @@ test('a backendRef of an unsupported kind is InvalidKind', () => {
   assert.equal(condition(routeParent(result, 'HTTPRoute', 'r', 'web')!.conditions, 'ResolvedRefs')!.reason, 'InvalidKind');
 });
 
-test('mixed valid and invalid weighted backends: the invalid share goes to the unavailable cluster', () => {
+test('mixed valid and invalid weighted backends: a first route answers 500 for the invalid share, the next forwards the rest', () => {
   const result = run([...base, httpRoute('r', { parentRefs: [{ name: 'web' }], rules: [{ backendRefs: [
     { name: 'app', port: 8080, weight: 80 }, { name: 'ghost', port: 80, weight: 20 },
   ] }] })], [app]);
-  assert.deepEqual(firstRoute(result).route, { weighted_clusters: { clusters: [
-    { name: 'k8s/default/app/8080', weight: { value: 80 } }, { name: 'gantry/unavailable', weight: { value: 20 } },
-  ] } });
+  const [failed, forward] = result.snapshots.get('default/web')!.routes[0].virtual_hosts![0].routes!;
+  assert.deepEqual(failed.match!.runtime_fraction, { default_value: { numerator: 200_000, denominator: 'MILLION' } });
+  assert.deepEqual(failed.direct_response, { status: 500 });
+  assert.equal(forward.match!.runtime_fraction, undefined);
+  assert.deepEqual(forward.route, { cluster: 'k8s/default/app/8080' });
 });
 
 test('a rule without backendRefs, or whose backends all weigh 0, answers 500', () => {

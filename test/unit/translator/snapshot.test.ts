@@ -8,7 +8,7 @@ const HCM = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpCon
 const base = [gatewayClass(), gateway('web', [httpListener('http', 8080, { hostname: 'api.example.com' }), httpListener('any', 8080)])];
 const toApp = { parentRefs: [{ name: 'web' }], rules: [{ backendRefs: [{ name: 'app', port: 80 }] }] };
 
-test('one socket listener per port, on 0.0.0.0, with an RDS HttpConnectionManager and the router filter', () => {
+test('one socket listener per port, on 0.0.0.0, with an RDS HttpConnectionManager ending in the router filter', () => {
   const snapshot = run([...base, httpRoute('r', toApp)], [service('default', 'app', [{ port: 80 }])]).snapshots.get('default/web')!;
   assert.equal(snapshot.listeners.length, 1);
   const [listener] = snapshot.listeners;
@@ -17,7 +17,7 @@ test('one socket listener per port, on 0.0.0.0, with an RDS HttpConnectionManage
   const hcm = unpack(HCM, listener.filter_chains![0].filters![0].typed_config);
   assert.equal(hcm.rds.route_config_name, 'default/web/http-8080');
   assert.deepEqual(hcm.rds.config_source.ads, {});
-  assert.equal(hcm.http_filters[0].typed_config.type_url, 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router');
+  assert.equal(hcm.http_filters.at(-1).typed_config.type_url, 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router');
   assert.equal(hcm.strip_any_host_port, true);
   assert.deepEqual(snapshot.routes.map((r) => r.name), ['default/web/http-8080']);
   assert.deepEqual(snapshot.secrets, []);

@@ -49,8 +49,8 @@ test('spec.addresses are reported instead of the default address', () => {
   assert.deepEqual(reportOf(result, 'Gateway', 'web')!.status.addresses, [{ type: 'IPAddress', value: '203.0.113.7' }]);
 });
 
-test('a non-HTTP listener is UnsupportedProtocol with no supported kinds, and the Gateway is Accepted with ListenersNotValid', () => {
-  const result = run([gatewayClass(), gateway('web', [httpListener('http'), { name: 'tcp', port: 9000, protocol: 'TCP' }])]);
+test('a listener of an unsupported protocol is UnsupportedProtocol with no supported kinds, and the Gateway is Accepted with ListenersNotValid', () => {
+  const result = run([gatewayClass(), gateway('web', [httpListener('http'), { name: 'tcp', port: 9000, protocol: 'example.com/SCTP' }])]);
   const status = reportOf(result, 'Gateway', 'web')!.status;
   const tcp = (status.listeners as Array<{ name: string; supportedKinds: unknown[]; conditions: unknown }>).find((l) => l.name === 'tcp')!;
   assert.deepEqual(tcp.supportedKinds, []);
