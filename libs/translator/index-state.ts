@@ -97,32 +97,31 @@ function identify(stored: StoredObject, spec: KindSpec): ObjectIdentity {
   };
 }
 
-function byClusterThenKey(a: StoredObject, b: StoredObject): number {
-  return a.origin.cluster < b.origin.cluster ? -1 : a.origin.cluster > b.origin.cluster ? 1 : 0;
+/**
+ * Parsed records by the object they were read from. The World hands over the same object for as
+ * long as it is unchanged, so an object is parsed once, not on every translation, and its record
+ * (and what is derived from it downstream) keeps its identity.
+ */
+const records = new WeakMap<KubeObject, ObjectRecord<unknown>>();
+
+function recordOf(stored: StoredObject, spec: KindSpec): ObjectRecord<unknown> {
+  const id = identify(stored, spec);
+  const cached = records.get(stored.object);
+  if (cached && cached.id.cluster === id.cluster) return cached;
+  const record = { id, object: stored.object, parsed: parseObject(spec.schema, stored.object) };
+  records.set(stored.object, record);
+  return record;
 }
 
-function indexObjects(objects: StoredObject[]): Map<string, Map<string, ObjectRecord<unknown>>> {
-  const byKind = new Map<string, Map<string, ObjectRecord<unknown>>>(Object.keys(KINDS).map((k) => [k, new Map()]));
-  for (const stored of [...objects].sort(byClusterThenKey)) {
-    const spec = KINDS[stored.object?.kind];
-    if (!spec || !spec.versions.includes(stored.object.apiVersion)) continue;
-    const id = identify(stored, spec);
-    if (!id.name) continue;
-    const records = byKind.get(id.kind)!;
-    const key = objectKey(id.namespace, id.name);
-    if (records.has(key)) continue;
-    records.set(key, { id, object: stored.object, parsed: parseObject(spec.schema, stored.object) });
-  }
-  return byKind;
-}
+/** Service states of single-cluster Services by their input, kept for as long as it is unchanged. */
+const serviceStates = new WeakMap<ServiceEndpoints, ServiceState>();
 
-function indexServices(services: ServiceEndpoints[]): Map<string, ServiceState> {
-  const out = new Map<string, ServiceState>();
-  const sorted = [...services].sort((a, b) => (a.cluster < b.cluster ? -1 : a.cluster > b.cluster ? 1 : 0));
-  for (const svc of sorted) {
-    const key = objectKey(svc.namespace, svc.name);
-    let state = out.get(key);
-    if (!state) out.set(key, (state = { namespace: svc.namespace, name: svc.name, ports: new Map() }));
+/** One Service's state from its endpoints in every member cluster (sorted by cluster id). */
+function serviceState(parts: ServiceEndpoints[]): ServiceState {
+  const cached = parts.length === 1 ? serviceStates.get(parts[0]) : undefined;
+  if (cached) return cached;
+  const state: ServiceState = { namespace: parts[0].namespace, name: parts[0].name, ports: new Map() };
+  for (const svc of parts) {
     for (const p of svc.ports) {
       let port = state.ports.get(p.port);
       // The first cluster to define a port also defines its name and appProtocol.
@@ -130,37 +129,154 @@ function indexServices(services: ServiceEndpoints[]): Map<string, ServiceState> 
       for (const ep of p.endpoints) if (ep.ready) port.endpoints.push({ ...ep, cluster: svc.cluster });
     }
   }
-  return out;
+  if (parts.length === 1) serviceStates.set(parts[0], state);
+  return state;
 }
 
-export function indexState(input: TranslatorInput): TranslatorState {
-  const byKind = indexObjects(input.objects);
-  const typed = <T>(kind: string) => byKind.get(kind) as Map<string, ObjectRecord<T>>;
+/** The kinds whose maps every Gateway may read: a change to one of them re-translates them all. */
+export const SHARED_KINDS: ReadonlySet<string> = new Set([
+  'GatewayClass', 'ReferenceGrant', 'Namespace', 'Secret', 'ConfigMap', 'BackendTLSPolicy', 'ListenerSet', 'XListenerSet',
+]);
 
-  const referenceGrants = new Map<string, ReferenceGrant[]>();
-  for (const record of typed<ReferenceGrant>('ReferenceGrant').values()) {
-    if (!record.parsed.ok) continue;
-    const ns = record.id.namespace;
-    referenceGrants.set(ns, [...(referenceGrants.get(ns) ?? []), record.parsed.value]);
+/** What changed since the last drain: "<kind>/<namespace>/<name>" object keys and Service keys. */
+export interface StateChanges {
+  objects: Set<string>;
+  services: Set<string>;
+}
+
+const byCluster = <T>(parts: Map<string, T> | undefined): T[] =>
+  [...(parts ?? new Map<string, T>())].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
+
+/**
+ * The translator's state, kept up to date one object at a time (applying an event costs O(1), not a
+ * rebuild), with the keys changed since the last drain. Objects of several member clusters share
+ * one namespace space: for a duplicate kind/namespace/name the copy of the cluster whose id sorts
+ * first wins, so the outcome does not depend on arrival order.
+ */
+export class StateIndex implements TranslatorState {
+  readonly gatewayClasses = new Map<string, ObjectRecord<GatewayClass>>();
+  readonly gateways = new Map<string, ObjectRecord<Gateway>>();
+  readonly httpRoutes = new Map<string, ObjectRecord<HTTPRoute>>();
+  readonly grpcRoutes = new Map<string, ObjectRecord<GRPCRoute>>();
+  readonly tlsRoutes = new Map<string, ObjectRecord<TLSRoute>>();
+  readonly tcpRoutes = new Map<string, ObjectRecord<TCPRoute>>();
+  readonly udpRoutes = new Map<string, ObjectRecord<UDPRoute>>();
+  readonly listenerSets = new Map<string, ObjectRecord<ListenerSet>>();
+  readonly backendTLSPolicies = new Map<string, ObjectRecord<BackendTLSPolicy>>();
+  readonly secrets = new Map<string, ObjectRecord<Secret>>();
+  readonly configMaps = new Map<string, ObjectRecord<ConfigMap>>();
+  readonly referenceGrants = new Map<string, ReferenceGrant[]>();
+  readonly namespaceLabels = new Map<string, Record<string, string>>();
+  readonly services = new Map<string, ServiceState>();
+  private readonly grants = new Map<string, ObjectRecord<ReferenceGrant>>();
+  /** Per "<kind>/<namespace>/<name>", the copy each member cluster holds. */
+  private readonly copies = new Map<string, Map<string, StoredObject>>();
+  private readonly serviceParts = new Map<string, Map<string, ServiceEndpoints>>();
+  private changes: StateChanges = { objects: new Set(), services: new Set() };
+
+  static of(input: TranslatorInput): StateIndex {
+    const index = new StateIndex();
+    for (const o of input.objects) index.upsert(o);
+    for (const s of input.services) index.upsertService(s);
+    return index;
   }
-  const namespaceLabels = new Map<string, Record<string, string>>();
-  for (const record of typed<Namespace>('Namespace').values()) {
-    if (record.parsed.ok) namespaceLabels.set(record.id.name, record.parsed.value.metadata.labels);
+
+  /** Adds or replaces an object; kinds and versions the translator does not read are ignored. */
+  upsert(stored: StoredObject): void {
+    const spec = KINDS[stored.object?.kind];
+    if (!spec || !spec.versions.includes(stored.object.apiVersion)) return;
+    const id = identify(stored, spec);
+    if (!id.name) return;
+    const key = `${id.kind}/${objectKey(id.namespace, id.name)}`;
+    const copies = this.copies.get(key) ?? new Map<string, StoredObject>();
+    copies.set(id.cluster, stored);
+    this.copies.set(key, copies);
+    this.settle(key, id.kind, objectKey(id.namespace, id.name));
   }
-  return {
-    gatewayClasses: typed('GatewayClass'),
-    gateways: typed('Gateway'),
-    httpRoutes: typed('HTTPRoute'),
-    grpcRoutes: typed('GRPCRoute'),
-    tlsRoutes: typed('TLSRoute'),
-    backendTLSPolicies: typed('BackendTLSPolicy'),
-    secrets: typed('Secret'),
-    configMaps: typed('ConfigMap'),
-    tcpRoutes: typed('TCPRoute'),
-    udpRoutes: typed('UDPRoute'),
-    listenerSets: new Map(['ListenerSet', 'XListenerSet'].flatMap((kind) => [...typed<ListenerSet>(kind)].map(([key, r]) => [`${kind}/${key}`, r] as const))),
-    referenceGrants,
-    namespaceLabels,
-    services: indexServices(input.services),
-  };
+
+  remove(cluster: string, kind: string, namespace: string, name: string): void {
+    const spec = KINDS[kind];
+    if (!spec) return;
+    const objKey = objectKey(spec.namespaced ? namespace || 'default' : '', name);
+    const key = `${kind}/${objKey}`;
+    const copies = this.copies.get(key);
+    if (!copies?.delete(cluster)) return;
+    if (copies.size === 0) this.copies.delete(key);
+    this.settle(key, kind, objKey);
+  }
+
+  upsertService(svc: ServiceEndpoints): void {
+    const key = objectKey(svc.namespace, svc.name);
+    const parts = this.serviceParts.get(key) ?? new Map<string, ServiceEndpoints>();
+    parts.set(svc.cluster, svc);
+    this.serviceParts.set(key, parts);
+    this.settleService(key);
+  }
+
+  removeService(cluster: string, namespace: string, name: string): void {
+    const key = objectKey(namespace, name);
+    const parts = this.serviceParts.get(key);
+    if (!parts?.delete(cluster)) return;
+    if (parts.size === 0) this.serviceParts.delete(key);
+    this.settleService(key);
+  }
+
+  /** The keys changed since the last call; the next call starts empty. */
+  drainChanges(): StateChanges {
+    const out = this.changes;
+    this.changes = { objects: new Set(), services: new Set() };
+    return out;
+  }
+
+  /** Puts the record of the winning cluster's copy of `key` in its kind's map (or removes it). */
+  private settle(key: string, kind: string, objKey: string): void {
+    const spec = KINDS[kind];
+    const winner = byCluster(this.copies.get(key))[0];
+    const record = winner ? recordOf(winner, spec) : undefined;
+    const [map, mapKey] = this.slot(kind, objKey);
+    if (map.get(mapKey) === record) return;
+    if (record) map.set(mapKey, record as ObjectRecord<never>);
+    else map.delete(mapKey);
+    this.changes.objects.add(key);
+    if (kind === 'ReferenceGrant') this.refreshGrants(record?.id.namespace ?? objKey.split('/')[0]);
+    if (kind === 'Namespace') {
+      if (record?.parsed.ok) this.namespaceLabels.set(objKey, (record.parsed.value as Namespace).metadata.labels);
+      else this.namespaceLabels.delete(objKey);
+    }
+  }
+
+  private slot(kind: string, objKey: string): [Map<string, ObjectRecord<never>>, string] {
+    const maps: Record<string, Map<string, ObjectRecord<never>>> = {
+      GatewayClass: this.gatewayClasses, Gateway: this.gateways, HTTPRoute: this.httpRoutes, GRPCRoute: this.grpcRoutes,
+      TLSRoute: this.tlsRoutes, TCPRoute: this.tcpRoutes, UDPRoute: this.udpRoutes, BackendTLSPolicy: this.backendTLSPolicies,
+      Secret: this.secrets, ConfigMap: this.configMaps, ReferenceGrant: this.grants,
+    } as unknown as Record<string, Map<string, ObjectRecord<never>>>;
+    if (kind === 'ListenerSet' || kind === 'XListenerSet') return [this.listenerSets as Map<string, ObjectRecord<never>>, `${kind}/${objKey}`];
+    if (kind === 'Namespace') return [this.namespaceRecords, objKey];
+    return [maps[kind], objKey];
+  }
+
+  private readonly namespaceRecords = new Map<string, ObjectRecord<never>>();
+
+  /** Valid ReferenceGrants of one namespace, in name order. */
+  private refreshGrants(namespace: string): void {
+    const grants = [...this.grants.values()]
+      .filter((r) => r.id.namespace === namespace && r.parsed.ok)
+      .sort((a, b) => (a.id.name < b.id.name ? -1 : 1))
+      .map((r) => (r.parsed as { ok: true; value: ReferenceGrant }).value);
+    if (grants.length > 0) this.referenceGrants.set(namespace, grants);
+    else this.referenceGrants.delete(namespace);
+  }
+
+  private settleService(key: string): void {
+    const parts = byCluster(this.serviceParts.get(key));
+    if (parts.length === 0) this.services.delete(key);
+    else this.services.set(key, serviceState(parts));
+    this.changes.services.add(key);
+  }
+}
+
+/** A one-off index of a whole input. */
+export function indexState(input: TranslatorInput): StateIndex {
+  return StateIndex.of(input);
 }

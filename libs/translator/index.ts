@@ -3,8 +3,12 @@
 // classes and Gateways, read the routes, resolve their backends, then per Gateway attach routes,
 // build the IR and turn it into Envoy resources; statuses last, as they depend on all of it.
 //
-// Each Gateway is translated by translateGateway() from its own model, the routes that name it and
-// the shared state only, so that a later change can memoize per Gateway.
+// Each Gateway is translated by translateGateway() from its own model, the routes that name it, the
+// Services those routes use and the shared state (classes, grants, namespaces, Secrets, ConfigMaps,
+// ListenerSets, BackendTLSPolicies) only. A long-lived Translator remembers each Gateway's inputs
+// by identity and reuses its translation while they are unchanged: one route change re-translates
+// only the Gateways that route names. Identity is stable because parsed records and the models
+// derived from them are cached by the input object, which the World keeps while it is unchanged.
 import type { GatewaySnapshot, StatusReport, TranslateOptions, TranslateResult, TranslatorInput } from './api.ts';
 import { attachRoutes, type RouteParentStatus } from './attachment.ts';
 import { resolveRuleTraffic, type ResolvedRule } from './backends.ts';
@@ -14,7 +18,7 @@ import { grpcVariant } from './envoy/grpc-variant.ts';
 import { routeConfiguration } from './envoy/route-config.ts';
 import { gatewayModel, gatewayStatus, type GatewayModel } from './gateway.ts';
 import { acceptedClasses, gatewayClassReports } from './gatewayclass.ts';
-import { indexState, type TranslatorState } from './index-state.ts';
+import { objectKey, SHARED_KINDS, StateIndex, type ObjectRecord, type TranslatorState } from './index-state.ts';
 import { grpcRouteConfigName, routeConfigName } from './names.ts';
 import { grpcRouteModel, httpRouteModel, type RouteModel } from './routes.ts';
 import { compareReports, ok, report, type Verdict } from './status.ts';
@@ -23,24 +27,93 @@ import { backendTlsIndex, backendTlsReports, type BackendTlsIndex } from './back
 import { withGatewayTls } from './listener-tls.ts';
 import { withTls } from './tls.ts';
 import { tlsRouteModel } from './tls-routes.ts';
-import { isL4Listener, l4IR, l4RouteModels } from './l4-routes.ts';
+import { isL4Listener, l4IR, l4RouteModel } from './l4-routes.ts';
 import { l4Listener } from './envoy/l4.ts';
-import { isAttached, listenerSetReport, listenerSetsOf, mergeListenerSets, refParent } from './listener-sets.ts';
+import { isAttached, listenerSetReport, listenerSetsOf, mergeListenerSets, refParent, type ListenerSetModel } from './listener-sets.ts';
+import { GATEWAY_GROUP } from './objects.ts';
 
 export type { TranslateOptions, TranslateResult, TranslatorInput } from './api.ts';
 
 const byKey = <T extends { key: string }>(a: T, b: T) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 
+/** Models derived from a parsed record, kept for as long as the record is (it is cached by object). */
+const models = new WeakMap<ObjectRecord<never>, unknown>();
+
+function modelOf<R extends ObjectRecord<never>, M>(record: R, make: (r: R) => M): M {
+  let model = models.get(record) as M | undefined;
+  if (model === undefined) models.set(record, (model = make(record)));
+  return model;
+}
+
 /** Gateways of our classes, including those that failed to parse but whose class is readable. */
 function ourGateways(state: TranslatorState, classes: Set<string>): GatewayModel[] {
   return [...state.gateways.values()]
-    .map(gatewayModel)
+    .map((r) => modelOf(r as ObjectRecord<never>, () => gatewayModel(r)))
     .filter((g) => g.className !== undefined && classes.has(g.className))
     .sort(byKey);
 }
 
-function routeModels(state: TranslatorState): RouteModel[] {
-  return [...[...state.httpRoutes.values()].map(httpRouteModel), ...[...state.grpcRoutes.values()].map(grpcRouteModel), ...l4RouteModels(state), ...[...state.tlsRoutes.values()].map(tlsRouteModel)].sort(byKey);
+const ROUTE_KINDS: ReadonlySet<string> = new Set(['HTTPRoute', 'GRPCRoute', 'TCPRoute', 'UDPRoute', 'TLSRoute']);
+
+/** Models of every route, or only of those whose "<kind>/<ns>/<name>" is in `only`. */
+function routeModels(state: TranslatorState, only?: Set<string>): RouteModel[] {
+  const of = <T>(records: Map<string, ObjectRecord<T>>, kind: string, make: (r: ObjectRecord<T>) => RouteModel) => {
+    const picked = only
+      ? [...only].filter((k) => k.startsWith(`${kind}/`)).flatMap((k) => records.get(k.slice(kind.length + 1)) ?? [])
+      : [...records.values()];
+    return picked.map((r) => modelOf(r as ObjectRecord<never>, () => make(r)));
+  };
+  return [
+    ...of(state.httpRoutes, 'HTTPRoute', httpRouteModel),
+    ...of(state.grpcRoutes, 'GRPCRoute', grpcRouteModel),
+    ...of(state.tcpRoutes, 'TCPRoute', (r) => l4RouteModel('TCPRoute', r)),
+    ...of(state.udpRoutes, 'UDPRoute', (r) => l4RouteModel('UDPRoute', r)),
+    ...of(state.tlsRoutes, 'TLSRoute', tlsRouteModel),
+  ].sort(byKey);
+}
+
+/** "<group>/<kind>/<namespace>/<name>" of each parent a route names. */
+function parentTargets(route: RouteModel): Set<string> {
+  return new Set(route.parentRefs.map((ref) => `${ref.group}/${ref.kind}/${ref.namespace ?? route.id.namespace}/${ref.name}`));
+}
+
+function ownerTarget(owner: { group: string; kind: string; namespace: string; name: string }): string {
+  return `${owner.group}/${owner.kind}/${owner.namespace}/${owner.name}`;
+}
+
+/** The routes naming `gateway` or one of its ListenerSets, in route-key order. */
+function routesOf(gateway: GatewayModel, byParent: Map<string, RouteModel[]>): RouteModel[] {
+  const targets = new Set([`${GATEWAY_GROUP}/Gateway/${gateway.key}`]);
+  for (const l of gateway.listeners) if (l.owner) targets.add(ownerTarget(l.owner));
+  const found = new Set<RouteModel>();
+  for (const target of targets) for (const r of byParent.get(target) ?? []) found.add(r);
+  return [...found].filter((r) => r.parentRefs.some((ref) => refParent(r, ref, gateway) !== undefined)).sort(byKey);
+}
+
+/** "<namespace>/<name>" of every Service a route refers to anywhere (backends, mirrors, filters). */
+const serviceRefs = new WeakMap<RouteModel, string[]>();
+
+function servicesOf(route: RouteModel): string[] {
+  let keys = serviceRefs.get(route);
+  if (keys) return keys;
+  const found = new Set<string>();
+  const visit = (v: unknown, depth: number): void => {
+    if (depth > 8 || typeof v !== 'object' || v === null) return;
+    if (Array.isArray(v)) return v.forEach((x) => visit(x, depth + 1));
+    const o = v as Record<string, unknown>;
+    if (typeof o.name === 'string' && (o.kind === undefined || o.kind === 'Service') && (o.group === undefined || o.group === '') && 'port' in o) {
+      found.add(objectKey(typeof o.namespace === 'string' ? o.namespace : route.id.namespace, o.name));
+    }
+    for (const [k, x] of Object.entries(o)) if (k !== 'id' && k !== 'precedence') visit(x, depth + 1);
+  };
+  visit(route.rules, 0);
+  keys = [...found].sort();
+  serviceRefs.set(route, keys);
+  return keys;
+}
+
+function sameRefs(a: readonly unknown[] | undefined, b: readonly unknown[]): boolean {
+  return a !== undefined && a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 /** Backend resolution depends on the route only, not on the Gateway: done once per route. */
@@ -99,52 +172,216 @@ export function translateGateway(gateway: GatewayModel, routes: RouteModel[], ct
     apiListeners: ir.ports.map((port) => ({ port: port.port, hostnames: port.hostnames, template: apiListenerTemplate(gateway.key, port) })),
   };
   // HTTPS and TLS listeners, their certificates, and BackendTLSPolicies (tls.ts).
-  return { snapshot: withTls(snapshot, gateway, attachments, ctx), attachedRoutes, parents };
+  return { snapshot: withTls(snapshot, gateway, attachments, ctx, ir), attachedRoutes, parents };
 }
 
-export function translate(input: TranslatorInput, opts: TranslateOptions): TranslateResult {
-  const now = opts.now ?? new Date(0).toISOString();
-  const state = indexState(input);
-  const classes = acceptedClasses(state, opts.controllerName);
-  const gateways = ourGateways(state, classes);
-  const routes = routeModels(state);
-  const ctx: GatewayContext = { state, controllerName: opts.controllerName, now, ...backendResolver(state), backendTls: backendTlsIndex(state) };
+interface GatewayMemo {
+  declared: GatewayModel;
+  shared: number;
+  merged: { gateway: GatewayModel; sets: ListenerSetModel[] };
+  /** The routes naming the Gateway (or its ListenerSets). */
+  named: RouteModel[];
+  /** Services those routes refer to (keys), for finding the Gateways a Service change affects. */
+  services: string[];
+  deps: unknown[];
+  result: GatewayTranslation;
+  reports: StatusReport[];
+}
 
-  const snapshots = new Map<string, GatewaySnapshot>();
-  const retained: string[] = [];
-  const reports: StatusReport[] = [];
-  const routeParents = new Map<string, { route: RouteModel; parents: RouteParentStatus[]; gateways: string[] }>();
-  const gatewaysByClass = new Map<string, string[]>();
+function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
+  const set = map.get(key);
+  if (set) set.add(value);
+  else map.set(key, new Set([value]));
+}
 
-  for (const declared of gateways) {
-    // The listeners of the ListenerSets the Gateway allows join its own, conflicts settled, then
-    // the TLS of every listener is resolved (listener-tls.ts).
-    const { gateway, sets } = mergeListenerSets(declared, listenerSetsOf(declared, state), (g) => withGatewayTls(g, state));
-    const named = routes.filter((r) => r.parentRefs.some((ref) => refParent(r, ref, gateway) !== undefined));
-    const result = translateGateway(gateway, named, ctx);
-    if (result.snapshot) snapshots.set(gateway.key, result.snapshot);
-    else retained.push(gateway.key);
-    reports.push(report(gateway.id, gatewayStatus({
-      gateway, attachedRoutes: result.attachedRoutes, defaultAddress: opts.defaultAddress, now,
-      usableAddresses: opts.usableAddresses, attachedListenerSets: sets.filter(isAttached).length,
-    }), [gateway.key]));
-    for (const set of sets) reports.push(listenerSetReport(set, result.attachedRoutes, now));
-    const cls = gateway.className!;
-    gatewaysByClass.set(cls, [...(gatewaysByClass.get(cls) ?? []), gateway.key]);
-    for (const route of named) {
-      const parents = result.parents.get(route.key);
-      if (!parents) continue;
-      const entry = routeParents.get(route.key) ?? { route, parents: [], gateways: [] };
-      entry.parents.push(...parents);
-      entry.gateways.push(gateway.key);
-      routeParents.set(route.key, entry);
+/**
+ * Translation with memory, fed by a StateIndex that is updated one object at a time. Each call
+ * re-translates only the Gateways the changes since the last call can affect: a changed Gateway,
+ * the Gateways a changed route names (before and after the change), the Gateways using a changed
+ * Service; every Gateway when a shared kind (classes, grants, namespaces, Secrets, ConfigMaps,
+ * ListenerSets, BackendTLSPolicies) changed. The result equals a fresh translation of the same
+ * state; `changed` names the Gateways whose snapshot is new or gone.
+ */
+export class Translator {
+  private index: StateIndex | undefined;
+  private readonly memos = new Map<string, GatewayMemo>();
+  private readonly routeReports = new Map<string, StatusReport>();
+  /** Route key → the Gateways whose translation gives it a parent status. */
+  private readonly routeGateways = new Map<string, Set<string>>();
+  private readonly gatewaysByService = new Map<string, Set<string>>();
+  private readonly byParent = new Map<string, RouteModel[]>();
+  private readonly routeByKey = new Map<string, RouteModel>();
+  private sharedVersion = 0;
+
+  constructor(private readonly opts: TranslateOptions) {}
+
+  /** Translates a whole input (a fresh index; models and snapshots still reused by identity). */
+  translate(input: TranslatorInput, now?: string): TranslateResult & { changed: Set<string> } {
+    return this.translateIndex(StateIndex.of(input), now);
+  }
+
+  translateIndex(index: StateIndex, now = this.opts.now ?? new Date(0).toISOString()): TranslateResult & { changed: Set<string> } {
+    const changes = index.drainChanges();
+    const full = this.index !== index;
+    this.index = index;
+    const dirty = new Set<string>();
+    if (full || [...changes.objects].some((k) => SHARED_KINDS.has(k.slice(0, k.indexOf('/'))))) {
+      this.sharedVersion++;
+      for (const key of index.gateways.keys()) dirty.add(key);
+      for (const key of this.memos.keys()) dirty.add(key);
+    }
+    if (full) this.rebuildRoutes(index);
+    else this.applyRouteChanges(index, changes.objects, dirty);
+    for (const key of changes.objects) if (key.startsWith('Gateway/')) dirty.add(key.slice('Gateway/'.length));
+    for (const svc of changes.services) for (const gw of this.gatewaysByService.get(svc) ?? []) dirty.add(gw);
+
+    const { opts } = this;
+    const classes = acceptedClasses(index, opts.controllerName);
+    const ctx: GatewayContext = { state: index, controllerName: opts.controllerName, now, ...backendResolver(index), backendTls: backendTlsIndex(index) };
+    const ours = new Map(ourGateways(index, classes).map((g) => [g.key, g]));
+    const changed = new Set<string>();
+    const routesToReport = new Set<string>();
+    for (const key of new Set([...dirty, ...this.memos.keys()])) {
+      const declared = ours.get(key);
+      const before = this.memos.get(key);
+      if (before && declared && !dirty.has(key)) continue;
+      const memo = declared ? this.translateOne(declared, before, index, ctx, now) : undefined;
+      if (memo === before) continue;
+      this.forget(key, before, routesToReport);
+      if (memo) this.remember(key, memo, routesToReport);
+      if (memo?.result.snapshot !== before?.result.snapshot) changed.add(key);
+    }
+    for (const routeKey of routesToReport) this.reportRoute(routeKey);
+
+    const snapshots = new Map<string, GatewaySnapshot>();
+    const retained: string[] = [];
+    const reports: StatusReport[] = [];
+    const gatewaysByClass = new Map<string, string[]>();
+    for (const [key, memo] of this.memos) {
+      if (memo.result.snapshot) snapshots.set(key, memo.result.snapshot);
+      else retained.push(key);
+      reports.push(...memo.reports);
+      const cls = memo.merged.gateway.className!;
+      gatewaysByClass.set(cls, [...(gatewaysByClass.get(cls) ?? []), key]);
+    }
+    reports.push(...this.routeReports.values());
+    reports.push(...gatewayClassReports(index, classes, gatewaysByClass, now));
+    reports.push(...backendTlsReports(ctx.backendTls, snapshots, opts.controllerName, now));
+    return { snapshots, retained, reports, changed };
+  }
+
+  private rebuildRoutes(index: StateIndex): void {
+    this.byParent.clear();
+    this.routeByKey.clear();
+    for (const route of routeModels(index)) this.addRoute(route);
+  }
+
+  /** Updates the route index for changed route objects and marks the Gateways they named or name. */
+  private applyRouteChanges(index: StateIndex, keys: Set<string>, dirty: Set<string>): void {
+    const current = new Map(routeModels(index, keys).map((r) => [r.key, r]));
+    for (const key of keys) {
+      if (!ROUTE_KINDS.has(key.slice(0, key.indexOf('/')))) continue;
+      const before = this.routeByKey.get(key);
+      const after = current.get(key);
+      if (before === after) continue;
+      for (const route of [before, after]) {
+        if (!route) continue;
+        for (const target of parentTargets(route)) for (const gw of this.gatewaysOfTarget(target)) dirty.add(gw);
+      }
+      if (before) this.removeRoute(before);
+      if (after) this.addRoute(after);
     }
   }
 
-  reports.push(...gatewayClassReports(state, classes, gatewaysByClass, now));
-  for (const { route, parents, gateways: keys } of routeParents.values()) {
-    reports.push(report(route.id, { parents }, keys));
+  /** The Gateways a parentRef target can mean: a Gateway, or the Gateway owning a ListenerSet. */
+  private gatewaysOfTarget(target: string): string[] {
+    const prefix = `${GATEWAY_GROUP}/Gateway/`;
+    if (target.startsWith(prefix)) return [target.slice(prefix.length)];
+    return [...this.memos].filter(([, m]) => m.merged.gateway.listeners.some((l) => l.owner && ownerTarget(l.owner) === target)).map(([k]) => k);
   }
-  reports.push(...backendTlsReports(ctx.backendTls, snapshots, opts.controllerName, now));
-  return { snapshots, retained, reports: reports.sort(compareReports) };
+
+  private addRoute(route: RouteModel): void {
+    this.routeByKey.set(route.key, route);
+    for (const target of parentTargets(route)) {
+      const list = this.byParent.get(target);
+      if (list) list.push(route);
+      else this.byParent.set(target, [route]);
+    }
+  }
+
+  private removeRoute(route: RouteModel): void {
+    this.routeByKey.delete(route.key);
+    for (const target of parentTargets(route)) {
+      const list = this.byParent.get(target)?.filter((r) => r !== route);
+      if (list?.length) this.byParent.set(target, list);
+      else this.byParent.delete(target);
+    }
+  }
+
+  private forget(key: string, memo: GatewayMemo | undefined, routesToReport: Set<string>): void {
+    this.memos.delete(key);
+    if (!memo) return;
+    for (const svc of memo.services) this.gatewaysByService.get(svc)?.delete(key);
+    for (const route of memo.named) {
+      this.routeGateways.get(route.key)?.delete(key);
+      routesToReport.add(route.key);
+    }
+  }
+
+  private remember(key: string, memo: GatewayMemo, routesToReport: Set<string>): void {
+    this.memos.set(key, memo);
+    for (const svc of memo.services) addTo(this.gatewaysByService, svc, key);
+    for (const route of memo.named) {
+      addTo(this.routeGateways, route.key, key);
+      routesToReport.add(route.key);
+    }
+  }
+
+  /** A route's status: its parent statuses from every Gateway that gives it one, in Gateway order. */
+  private reportRoute(routeKey: string): void {
+    const route = this.routeByKey.get(routeKey);
+    const gateways = [...(this.routeGateways.get(routeKey) ?? [])].sort();
+    const parents: RouteParentStatus[] = [];
+    const keys: string[] = [];
+    for (const gw of gateways) {
+      const p = this.memos.get(gw)?.result.parents.get(routeKey);
+      if (!p) continue;
+      parents.push(...p);
+      keys.push(gw);
+    }
+    if (!route || keys.length === 0) {
+      this.routeReports.delete(routeKey);
+      return;
+    }
+    this.routeReports.set(routeKey, report(route.id, { parents }, keys));
+  }
+
+  private translateOne(declared: GatewayModel, before: GatewayMemo | undefined, state: TranslatorState, ctx: GatewayContext, now: string): GatewayMemo {
+    // The listeners of the ListenerSets the Gateway allows join its own, conflicts settled, then
+    // the TLS of every listener is resolved (listener-tls.ts): all from shared inputs.
+    const merged = before && before.declared === declared && before.shared === this.sharedVersion
+      ? before.merged
+      : mergeListenerSets(declared, listenerSetsOf(declared, state), (g) => withGatewayTls(g, state));
+    const named = routesOf(merged.gateway, this.byParent);
+    const services = [...new Set(named.flatMap(servicesOf))].sort();
+    const deps = [merged.gateway, this.sharedVersion, ...named, ...services.map((k) => state.services.get(k))];
+    if (before && sameRefs(before.deps, deps)) return before;
+
+    const { gateway, sets } = merged;
+    const result = translateGateway(gateway, named, ctx);
+    const reports = [
+      report(gateway.id, gatewayStatus({
+        gateway, attachedRoutes: result.attachedRoutes, defaultAddress: this.opts.defaultAddress, now,
+        usableAddresses: this.opts.usableAddresses, attachedListenerSets: sets.filter(isAttached).length,
+      }), [gateway.key]),
+      ...sets.map((set) => listenerSetReport(set, result.attachedRoutes, now)),
+    ];
+    return { declared, shared: this.sharedVersion, merged, named, services, deps, result, reports };
+  }
+}
+
+/** A one-off translation (the CLI, tests): a fresh Translator, nothing remembered. */
+export function translate(input: TranslatorInput, opts: TranslateOptions): TranslateResult {
+  const result = new Translator(opts).translate(input);
+  return { snapshots: result.snapshots, retained: result.retained, reports: result.reports.sort(compareReports) };
 }

@@ -23,7 +23,7 @@ export function isL4Listener(l: Pick<ListenerModel, 'protocol'>): boolean {
   return L4_PROTOCOLS.has(l.protocol);
 }
 
-function l4RouteModel(kind: L4Kind, record: ObjectRecord<TCPRoute | UDPRoute>): RouteModel {
+export function l4RouteModel(kind: L4Kind, record: ObjectRecord<TCPRoute | UDPRoute>): RouteModel {
   const { id } = record;
   const key = `${kind}/${objectKey(id.namespace, id.name)}`;
   if (!record.parsed.ok) {

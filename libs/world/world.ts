@@ -1,17 +1,15 @@
 // The translator's view of the world, rebuilt by replaying the event log: the latest object per
-// (cluster, kind, namespace, name) and the endpoints per (cluster, namespace, service). Applying
-// an event is idempotent and ignores events older than what was already applied for that key.
+// (cluster, kind, namespace, name) and the endpoints per (cluster, namespace, service), kept in a
+// StateIndex that the Translator reads incrementally. Applying an event is idempotent and ignores
+// events older than what was already applied for that key.
 import type { EndpointsEvent, ResourceEvent } from '../contracts/index.ts';
-import type { KubeObject, ServiceEndpoints, StoredObject, TranslatorInput } from '../translator/api.ts';
-
-interface Versioned<T> {
-  seq: number;
-  value: T;
-}
+import type { KubeObject } from '../translator/api.ts';
+import { StateIndex } from '../translator/index-state.ts';
 
 export class World {
-  private readonly objects = new Map<string, Versioned<StoredObject>>();
-  private readonly services = new Map<string, Versioned<ServiceEndpoints>>();
+  readonly index = new StateIndex();
+  /** The stream sequence applied last, per object or Service key. */
+  private readonly applied = new Map<string, number>();
   /** Highest stream sequence applied, per stream: recorded in every snapshot for tracing. */
   readonly streams: Record<string, number> = {};
   private revision = 0;
@@ -22,41 +20,43 @@ export class World {
   }
 
   applyResource(event: ResourceEvent, seq: number, stream = 'RESOURCES'): boolean {
-    const key = [event.cluster, event.kind, event.namespace, event.name].join('/');
-    const changed = applyVersioned(this.objects, key, seq, event.op === 'delete' || !event.object ? null : {
-      object: withNamespace(event.object as unknown as KubeObject, event.namespace),
-      origin: {
-        cluster: event.cluster,
-        ...(event.source?.type === 'file' ? { file: { path: event.source.path, document: event.source.document } } : {}),
-      },
-    });
-    this.note(stream, seq, changed);
-    return changed;
+    const key = ['res', event.cluster, event.kind, event.namespace, event.name].join('/');
+    const fresh = this.note(key, stream, seq);
+    if (!fresh) return false;
+    if (event.op === 'delete' || !event.object) {
+      this.index.remove(event.cluster, event.kind, event.namespace, event.name);
+    } else {
+      this.index.upsert({
+        object: withNamespace(event.object as unknown as KubeObject, event.namespace),
+        origin: {
+          cluster: event.cluster,
+          ...(event.source?.type === 'file' ? { file: { path: event.source.path, document: event.source.document } } : {}),
+        },
+      });
+    }
+    this.revision++;
+    return true;
   }
 
   applyEndpoints(event: EndpointsEvent, seq: number, stream = 'ENDPOINTS'): boolean {
-    const key = [event.cluster, event.namespace, event.name].join('/');
-    const changed = applyVersioned(this.services, key, seq, event.op === 'delete' ? null : {
-      cluster: event.cluster,
-      namespace: event.namespace,
-      name: event.name,
-      serviceType: event.serviceType,
-      ports: event.ports,
-    });
-    this.note(stream, seq, changed);
-    return changed;
+    const fresh = this.note(['ep', event.cluster, event.namespace, event.name].join('/'), stream, seq);
+    if (!fresh) return false;
+    if (event.op === 'delete') this.index.removeService(event.cluster, event.namespace, event.name);
+    else {
+      this.index.upsertService({
+        cluster: event.cluster, namespace: event.namespace, name: event.name, serviceType: event.serviceType, ports: event.ports,
+      });
+    }
+    this.revision++;
+    return true;
   }
 
-  input(): TranslatorInput {
-    return {
-      objects: [...this.objects.values()].map((v) => v.value),
-      services: [...this.services.values()].map((v) => v.value),
-    };
-  }
-
-  private note(stream: string, seq: number, changed: boolean): void {
+  /** Records `seq` for `key`; false when it is not newer than what was applied (a replay). */
+  private note(key: string, stream: string, seq: number): boolean {
     this.streams[stream] = Math.max(this.streams[stream] ?? 0, seq);
-    if (changed) this.revision++;
+    if ((this.applied.get(key) ?? 0) >= seq) return false;
+    this.applied.set(key, seq);
+    return true;
   }
 }
 
@@ -64,12 +64,4 @@ export class World {
 function withNamespace(o: KubeObject, namespace: string): KubeObject {
   if (!namespace || o.metadata?.namespace === namespace) return o;
   return { ...o, metadata: { ...o.metadata, namespace } };
-}
-
-function applyVersioned<T>(map: Map<string, Versioned<T>>, key: string, seq: number, value: T | null): boolean {
-  const current = map.get(key);
-  if (current && current.seq >= seq) return false; // replayed or out of order: already applied
-  if (value === null) return map.delete(key);
-  map.set(key, { seq, value });
-  return true;
 }

@@ -17,9 +17,31 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
 }
 
+const NUMBER_TYPES = new Set(['double', 'float', 'int32', 'uint32', 'sint32', 'fixed32', 'sfixed32']);
+const LONG_TYPES = new Set(['int64', 'uint64', 'sint64', 'fixed64', 'sfixed64']);
+
+function scalarFits(type: string, v: unknown): boolean {
+  if (type === 'string') return typeof v === 'string';
+  if (type === 'bool') return typeof v === 'boolean';
+  if (type === 'bytes') return v instanceof Uint8Array || typeof v === 'string';
+  if (type === 'enum') return typeof v === 'string' || typeof v === 'number';
+  if (NUMBER_TYPES.has(type)) return typeof v === 'number';
+  if (LONG_TYPES.has(type)) return typeof v === 'number' || typeof v === 'string' || (typeof v === 'object' && v !== null && 'low' in v);
+  return true;
+}
+
+/** Type names, computed once: protobufjs rebuilds `fullName` from the parent chain on every read. */
+const typeNames = new WeakMap<protobuf.Type, string>();
+
+function nameOf(type: protobuf.Type): string {
+  let name = typeNames.get(type);
+  if (name === undefined) typeNames.set(type, (name = type.fullName.slice(1)));
+  return name;
+}
+
 function checkMessage(type: protobuf.Type, value: unknown, path: string, top: string): void {
-  if (!isPlainObject(value)) throw new ProtoShapeError(top, path, `expected a ${type.fullName.slice(1)} object`);
-  if (type.fullName === '.google.protobuf.Any') {
+  if (!isPlainObject(value)) throw new ProtoShapeError(top, path, `expected a ${nameOf(type)} object`);
+  if (nameOf(type) === 'google.protobuf.Any') {
     if (typeof value.type_url !== 'string' || !(value.value instanceof Uint8Array)) {
       throw new ProtoShapeError(top, path, 'Any must be built with pack() (type_url + encoded value)');
     }
@@ -30,11 +52,19 @@ function checkMessage(type: protobuf.Type, value: unknown, path: string, top: st
     const field = type.fields[key];
     if (!field) {
       if (type.oneofs?.[key]) continue; // the virtual oneof discriminator written by --oneofs
-      throw new ProtoShapeError(top, `${path}.${key}`, `unknown field "${key}" of ${type.fullName.slice(1)}`);
+      throw new ProtoShapeError(top, `${path}.${key}`, `unknown field "${key}" of ${nameOf(type)}`);
     }
     field.resolve();
     const child = field.resolvedType;
-    if (!child || !('fields' in child)) continue;
+    if (!child || !('fields' in child)) {
+      // Scalars and enums: protobufjs would coerce a wrong JS type (e.g. "8080" for a uint32) silently.
+      const values = field.repeated ? (Array.isArray(fieldValue) ? fieldValue : [fieldValue]) : field.map ? Object.values(fieldValue as object) : [fieldValue];
+      const want = child ? 'enum' : field.type;
+      for (const v of values) {
+        if (!scalarFits(want, v)) throw new ProtoShapeError(top, `${path}.${key}`, `expected ${want}, got ${typeof v} ${JSON.stringify(v)}`);
+      }
+      continue;
+    }
     const childType = child as protobuf.Type;
     if (field.map) {
       if (!isPlainObject(fieldValue)) throw new ProtoShapeError(top, `${path}.${key}`, 'expected a map');
@@ -57,8 +87,6 @@ export function encode<K extends EnvoyTypeName>(typeName: K, message: EnvoyTypes
 export function encodeUnchecked(typeName: string, message: unknown): Buffer {
   const type = lookupType(typeName);
   checkMessage(type, message, '', typeName);
-  const err = type.verify(type.fromObject(message as Record<string, unknown>));
-  if (err) throw new ProtoShapeError(typeName, '', err);
   return Buffer.from(type.encode(type.fromObject(message as Record<string, unknown>)).finish());
 }
 

@@ -55,6 +55,10 @@ export function envoyRoot(): protobuf.Root {
   return root;
 }
 
+const types = new Map<string, protobuf.Type>();
+
 export function lookupType(typeName: string): protobuf.Type {
-  return envoyRoot().lookupType(typeName);
+  let type = types.get(typeName);
+  if (!type) types.set(typeName, (type = envoyRoot().lookupType(typeName)));
+  return type;
 }

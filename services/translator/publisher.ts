@@ -10,7 +10,7 @@ import type { Logger } from '../../libs/service/index.ts';
 import { encodeGatewaySnapshot } from '../../libs/snapshots/encode.ts';
 import { buildManifest } from '../../libs/snapshots/manifest.ts';
 import { keys, type SnapshotWriter } from '../../libs/snapshots/redis-store.ts';
-import { translate } from '../../libs/translator/index.ts';
+import { Translator } from '../../libs/translator/index.ts';
 import type { TranslateOptions } from '../../libs/translator/api.ts';
 import type { World } from '../../libs/world/world.ts';
 
@@ -28,8 +28,12 @@ export class Publisher {
   private running: Promise<void> | undefined;
   private rerun = false;
   private translatedRevision = -1;
+  private readonly translator: Translator;
+  private readonly unwritten = new Set<string>();
 
-  constructor(private readonly deps: PublisherDeps) {}
+  constructor(private readonly deps: PublisherDeps) {
+    this.translator = new Translator(deps.options);
+  }
 
   /** Learns the gateways Redis holds snapshots for, so one whose Gateway is gone gets removed. */
   async loadHeads(): Promise<void> {
@@ -71,13 +75,22 @@ export class Publisher {
     const revision = world.changes;
     const streams = { ...world.streams };
     const started = performance.now();
-    const result = translate(world.input(), { ...this.deps.options, now: new Date().toISOString() });
+    const result = this.translator.translateIndex(world.index, new Date().toISOString());
     const translateMs = performance.now() - started;
 
-    for (const [gateway, snapshot] of result.snapshots) {
+    // Only Gateways whose snapshot is new are encoded and written; the rest are as last published.
+    // One that failed to be written stays pending until a cycle writes it.
+    for (const gateway of result.changed) this.unwritten.add(gateway);
+    for (const gateway of [...this.unwritten]) {
+      const snapshot = result.snapshots.get(gateway);
+      if (!snapshot) {
+        this.unwritten.delete(gateway);
+        continue;
+      }
       const { manifest, blobs } = buildManifest(encodeGatewaySnapshot(snapshot), streams);
       const moved = await writer.write(manifest, blobs);
       this.versions.set(gateway, manifest.version);
+      this.unwritten.delete(gateway);
       if (!moved) continue;
       await publishEvent(events.js, SnapshotEventSchema, subjects.snapshot(gateway), {
         schema: SNAPSHOT_SCHEMA, gateway, op: 'upsert', version: manifest.version,
@@ -114,7 +127,7 @@ export class Publisher {
     }
     this.translatedRevision = revision;
     log.info({
-      translateMs: Math.round(translateMs * 10) / 10, gateways: result.snapshots.size,
+      translateMs: Math.round(translateMs * 10) / 10, gateways: result.snapshots.size, changed: result.changed.size,
       reportsPublished: diff.upserts.length, reportsDeleted: diff.deletes.length, streams,
     }, 'translation cycle done');
   }

@@ -16,9 +16,10 @@ test('the world applies events in sequence order and skips replays of older ones
   assert.equal(w.applyResource(event('a', 'upsert', { v: 1 }), 5), true);
   assert.equal(w.applyResource(event('a', 'upsert', { v: 0 }), 3), false, 'older sequence ignored');
   assert.equal(w.applyResource(event('a', 'upsert', { v: 1 }), 5), false, 'same sequence is a replay');
-  assert.deepEqual(w.input().objects[0].object.spec, { v: 1 });
+  assert.deepEqual(w.index.httpRoutes.get('default/a')?.object.spec, { v: 1 });
+  assert.deepEqual([...w.index.drainChanges().objects], ['HTTPRoute/default/a']);
   assert.equal(w.applyResource(event('a', 'delete'), 9), true);
-  assert.equal(w.input().objects.length, 0);
+  assert.equal(w.index.httpRoutes.size, 0);
   assert.equal(w.streams.RESOURCES, 9);
 });
 

@@ -60,3 +60,11 @@ test('wrappers are unwrapped and 64-bit integers are strings', () => {
   assert.equal(json.perConnectionBufferLimitBytes, 1024);
   assert.equal(json.connectTimeout, '2s');
 });
+
+test('a scalar of the wrong JS type is rejected, not coerced', () => {
+  assert.throws(
+    () => encodeUnchecked('envoy.config.listener.v3.Listener', { name: 'l', address: { socket_address: { address: '0.0.0.0', port_value: '8080' } } }),
+    /port_value: expected uint32, got string/,
+  );
+  assert.throws(() => encodeUnchecked('envoy.config.cluster.v3.Cluster', { name: 7 }), /name: expected string/);
+});
