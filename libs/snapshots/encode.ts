@@ -1,6 +1,6 @@
 // From the translator's typed Envoy messages to encoded resources (what Redis and the wire carry),
 // and from encoded resources to the JSON Envoy's config dump prints (what `gantry translate` shows).
-import { encode } from '../xds/encode.ts';
+import { encode, encodeRouteConfiguration } from '../xds/encode.ts';
 import { anyToJson } from '../xds/json.ts';
 import { CLUSTER, ENDPOINT, LISTENER, ROUTE, SECRET } from '../xds/type-urls.ts';
 import type { GatewaySnapshot } from '../translator/api.ts';
@@ -15,12 +15,12 @@ export function encodeGatewaySnapshot(s: GatewaySnapshot): EncodedSnapshot {
     ...s.endpoints.map((m) => res(ENDPOINT, m.cluster_name, encode('envoy.config.endpoint.v3.ClusterLoadAssignment', m))),
     ...s.secrets.map((m) => res(SECRET, m.name, encode('envoy.extensions.transport_sockets.tls.v3.Secret', m))),
     ...s.listeners.map((m) => res(LISTENER, m.name, encode('envoy.config.listener.v3.Listener', m))),
-    ...s.routes.map((m) => res(ROUTE, m.name, encode('envoy.config.route.v3.RouteConfiguration', m))),
+    ...s.routes.map((m) => res(ROUTE, m.name, encodeRouteConfiguration(m))),
   ].sort((a, b) => (a.typeUrl === b.typeUrl ? byName(a, b) : a.typeUrl < b.typeUrl ? -1 : 1));
   return {
     gateway: s.gateway,
     resources,
-    grpcRoutes: s.grpcRoutes.map((m) => res(ROUTE, m.name, encode('envoy.config.route.v3.RouteConfiguration', m))).sort(byName),
+    grpcRoutes: s.grpcRoutes.map((m) => res(ROUTE, m.name, encodeRouteConfiguration(m))).sort(byName),
     apiListeners: s.apiListeners.map((a) => ({
       port: a.port,
       hostnames: a.hostnames,

@@ -1,7 +1,7 @@
 // Strict protobuf encoding of Envoy messages. protobufjs' fromObject silently drops fields it does
 // not know, so every object is first checked against the descriptor: a misspelled field is an error.
 import { createHash } from 'node:crypto';
-import type protobuf from 'protobufjs';
+import protobuf from 'protobufjs';
 import { lookupType } from './protos.ts';
 import { TYPE_PREFIX } from './type-urls.ts';
 import type { Any, EnvoyTypeName, EnvoyTypes } from './types.ts';
@@ -102,4 +102,45 @@ export function pack<K extends EnvoyTypeName>(typeName: K, message: EnvoyTypes[K
 
 export function sha256(bytes: Uint8Array | string): string {
   return createHash('sha256').update(bytes).digest('hex');
+}
+
+/**
+ * Encoded virtual hosts by content, in two generations (a lookup hit in the older one promotes the
+ * entry; when the newer one is full, the older is dropped): bounded, and what is in use stays.
+ */
+class EncodedCache {
+  private current = new Map<string, Buffer>();
+  private previous = new Map<string, Buffer>();
+
+  constructor(private readonly limit: number) {}
+
+  get(key: string, make: () => Buffer): Buffer {
+    let value = this.current.get(key);
+    if (value) return value;
+    value = this.previous.get(key) ?? make();
+    if (this.current.size >= this.limit) {
+      this.previous = this.current;
+      this.current = new Map();
+    }
+    this.current.set(key, value);
+    return value;
+  }
+}
+
+const virtualHosts = new EncodedCache(20_000);
+
+/**
+ * A RouteConfiguration encoded with each virtual host encoded on its own and reused while its
+ * content is unchanged: one route change among thousands re-encodes one virtual host, not the
+ * configuration. The virtual hosts (field 2) follow the other fields on the wire; protobuf parsers
+ * accept fields in any order, and the bytes are still a function of the content.
+ */
+export function encodeRouteConfiguration(rc: EnvoyTypes['envoy.config.route.v3.RouteConfiguration']): Buffer {
+  const { virtual_hosts: hosts = [], ...rest } = rc;
+  const parts = [encode('envoy.config.route.v3.RouteConfiguration', rest)];
+  for (const host of hosts) {
+    const bytes = virtualHosts.get(JSON.stringify(host), () => encodeUnchecked('envoy.config.route.v3.VirtualHost', host));
+    parts.push(Buffer.from(protobuf.Writer.create().uint32((2 << 3) | 2).uint32(bytes.length).finish()), bytes);
+  }
+  return Buffer.concat(parts);
 }

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { encode, encodeUnchecked, pack, ProtoShapeError } from '../../libs/xds/encode.ts';
+import { encode, encodeRouteConfiguration, encodeUnchecked, pack, ProtoShapeError } from '../../libs/xds/encode.ts';
 import { anyToJson } from '../../libs/xds/json.ts';
-import { LISTENER, SECRET } from '../../libs/xds/type-urls.ts';
+import { LISTENER, ROUTE, SECRET } from '../../libs/xds/type-urls.ts';
 
 test('a misspelled field is rejected, not silently dropped', () => {
   assert.throws(
@@ -67,4 +67,16 @@ test('a scalar of the wrong JS type is rejected, not coerced', () => {
     /port_value: expected uint32, got string/,
   );
   assert.throws(() => encodeUnchecked('envoy.config.cluster.v3.Cluster', { name: 7 }), /name: expected string/);
+});
+
+test('a RouteConfiguration encoded virtual host by virtual host decodes to the same message', () => {
+  const rc = {
+    name: 'r', validate_clusters: { value: false },
+    virtual_hosts: [1, 2, 3].map((i) => ({ name: `vh${i}`, domains: [`h${i}`], routes: [{ match: { prefix: '/' }, route: { cluster: `c${i}` } }] })),
+  };
+  const whole = encode('envoy.config.route.v3.RouteConfiguration', rc);
+  const pieces = encodeRouteConfiguration(rc);
+  assert.deepEqual(anyToJson(ROUTE, pieces), anyToJson(ROUTE, whole));
+  assert.deepEqual(encodeRouteConfiguration(rc), pieces, 'deterministic');
+  assert.throws(() => encodeRouteConfiguration({ name: 'r', virtual_hosts: [{ name: 'v', domainz: [] } as never] }), /unknown field "domainz"/);
 });
