@@ -38,6 +38,8 @@ export interface AdsServerOptions {
   /** Reports connects, ACKs and NACKs (the PROXIES stream); errors are logged, never fatal. */
   reportProxyEvent?: ProxyEventSink;
   replica: string;
+  /** Sees every protocol outcome of every stream (embedders and tests; not used by the service). */
+  observe?: (identity: { gateway: string; nodeId: string }, outcome: SotwOutcome) => void;
 }
 
 type AdsCall = grpc.ServerDuplexStream<DiscoveryRequest__Output, DiscoveryResponse>;
@@ -90,6 +92,7 @@ export class AdsServer {
       if (closed || !state) return;
       const { gateway, nodeId } = state.identity;
       for (const o of outcomes) {
+        this.opts.observe?.(state.identity, o);
         switch (o.kind) {
           case 'response':
             log.info({ type: typeNameOf(o.typeUrl), version: o.version, nonce: o.nonce, snapshot: o.snapshot, resources: o.names.length }, 'sent response');

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { ProxyEventSchema, PROXY_SCHEMA, subjects } from '../../libs/contracts/index.ts';
 import { connectEventLog, ensureStreams, publishEvent } from '../../libs/eventlog/index.ts';
 import { CommonConfig } from '../../libs/service/index.ts';
-import { AdsServer } from './ads-server.ts';
+import { AdsServer, type AdsServerOptions } from './ads-server.ts';
 import { RedisSnapshotCache } from './snapshot-cache.ts';
 
 export const XdsServerConfig = CommonConfig.extend({
@@ -26,7 +26,9 @@ export interface RunningXdsServer {
   stop(): Promise<void>;
 }
 
-export async function startXdsServer(config: XdsServerConfig, baseLog: Logger): Promise<RunningXdsServer> {
+export async function startXdsServer(
+  config: XdsServerConfig, baseLog: Logger, observe?: AdsServerOptions['observe'],
+): Promise<RunningXdsServer> {
   const replica = config.GANTRY_REPLICA_ID;
   const log = baseLog.child({ replica });
   const events = await connectEventLog(config.GANTRY_NATS_URL, `xds-server ${replica}`, log);
@@ -43,6 +45,7 @@ export async function startXdsServer(config: XdsServerConfig, baseLog: Logger): 
     cache,
     log,
     replica,
+    observe,
     reportProxyEvent: async (event, msgId) => {
       await publishEvent(events.js, ProxyEventSchema, subjects.proxy(event.gateway, event.node), {
         ...event, schema: PROXY_SCHEMA, replica, emittedAt: new Date().toISOString(),

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { parseManifestText, type ManifestObject } from '../../libs/manifests/index.ts';
 import type { KubeObject } from '../../libs/translator/api.ts';
+import { applyErrata } from './errata.ts';
 import { suiteRuntimeObjects, type SuitePki } from './pki.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -163,7 +164,7 @@ export function loadCases(file = CASES_FILE): ConformanceCase[] {
     const issues = parsed.error.issues.slice(0, 10).map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
     throw new Error(`${file} does not match the format in shared/gateway-api/README.md (format drift?):\n${issues}`);
   }
-  return parsed.data;
+  return applyErrata(parsed.data);
 }
 
 // --- which cases run ----------------------------------------------------------------------------

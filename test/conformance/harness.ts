@@ -11,6 +11,8 @@ import { suitePki } from './pki.ts';
 import { judgeRequest, type GatewayConfig, type RequestResult } from './requests.ts';
 import { checkListeners, checkStatus, StatusView } from './status.ts';
 import { buildCaseInput } from './world.ts';
+import type { EncodedSnapshot } from '../../libs/snapshots/manifest.ts';
+import type { RequestEntry } from './cases.ts';
 
 export interface CheckResult {
   assertion: string;
@@ -45,6 +47,20 @@ export interface Totals {
   };
 }
 
+/**
+ * The gRPC requests of one phase of one case to one Gateway, for the real run (real-grpc.ts): the
+ * snapshot to serve and, per request, where its (simulated) result sits in the case's results.
+ */
+export interface GrpcPlan {
+  caseName: string;
+  phase: number;
+  gateway: string;
+  address: string;
+  snapshot: EncodedSnapshot;
+  config: NonNullable<GatewayConfig['config']>;
+  requests: Array<{ entry: RequestEntry; caseResult: CaseResult; index: number }>;
+}
+
 export const TRANSLATE_NOW = '2026-01-01T00:00:00Z';
 const DEFAULT_ADDRESS = '127.0.0.1';
 
@@ -69,7 +85,8 @@ function gatewayConfig(result: TranslateResult | undefined, objects: Objects, ga
     gw = { address, missing: objects.has(`Gateway/${ns}/${name}`) ? `the translator produced no snapshot for ${gateway}` : `Gateway ${gateway} does not exist` };
   } else {
     try {
-      gw = { address, snapshot, config: snapshotToJson(encodeGatewaySnapshot(snapshot)) };
+      const encoded = encodeGatewaySnapshot(snapshot);
+      gw = { address, snapshot, encoded, config: snapshotToJson(encoded) };
     } catch (err) {
       gw = { address, snapshot, missing: `the snapshot does not encode: ${(err as Error).message}` };
     }
@@ -78,7 +95,8 @@ function gatewayConfig(result: TranslateResult | undefined, objects: Objects, ga
   return gw;
 }
 
-export function runCase(c: ConformanceCase): CaseResult {
+/** With `plans`, the case's gRPC requests that have a configuration are also listed there for a real run. */
+export function runCase(c: ConformanceCase, plans?: GrpcPlan[]): CaseResult {
   const scope = scopeOf(c);
   const result: CaseResult = {
     name: c.name, features: c.features, provisional: c.provisional === true,
@@ -136,20 +154,30 @@ export function runCase(c: ConformanceCase): CaseResult {
     const configs = new Map<string, GatewayConfig>();
     for (const r of requests) {
       const gateway = r.gateway ? `${r.gateway.namespace ?? 'default'}/${r.gateway.name}` : '';
-      result.requests.push(judgeRequest(r, gatewayConfig(translated, objects, gateway, configs)));
+      const gw = gatewayConfig(translated, objects, gateway, configs);
+      result.requests.push(judgeRequest(r, gw));
+      if (plans && r.protocol === 'gRPC' && gw.encoded && gw.config) {
+        let plan = plans.find((p) => p.caseName === c.name && p.phase === phase && p.gateway === gateway);
+        if (!plan) plans.push(plan = { caseName: c.name, phase, gateway, address: gw.address, snapshot: gw.encoded, config: gw.config, requests: [] });
+        plan.requests.push({ entry: r, caseResult: result, index: result.requests.length - 1 });
+      }
     }
   }
   return result;
 }
 
+/** Everything simulated (no servers): the gRPC requests too. real-grpc.ts runs those for real. */
 export function runConformance(opts: { only?: string[] } = {}): CaseResult[] {
-  let cases = loadCases();
-  if (opts.only?.length) {
-    const unknown = opts.only.filter((n) => !cases.some((c) => c.name === n));
-    if (unknown.length) throw new Error(`unknown case names: ${unknown.join(', ')}`);
-    cases = cases.filter((c) => opts.only!.includes(c.name));
-  }
-  return cases.map(runCase);
+  return selectCases(opts.only).map((c) => runCase(c));
+}
+
+/** The cases to run (all, or `only`), checked. */
+export function selectCases(only: string[] = []): ConformanceCase[] {
+  const cases = loadCases();
+  if (!only.length) return cases;
+  const unknown = only.filter((n) => !cases.some((c) => c.name === n));
+  if (unknown.length) throw new Error(`unknown case names: ${unknown.join(', ')}`);
+  return cases.filter((c) => only.includes(c.name));
 }
 
 export function totals(results: CaseResult[]): Totals {

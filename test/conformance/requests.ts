@@ -1,8 +1,9 @@
 // The traffic checks of a case (`requests`), judged against what the Gateway's configuration would
 // do. Plain HTTP, HTTPS routing and gRPC calls are simulated with the route evaluator (no proxy
 // runs); what needs a real Envoy (TLS handshakes and certificates, upstream TLS, TCP/TLS/UDP
-// streams, WebSocket frames, CORS, request timeouts) is "not run", with a cheap look at whether the
+// streams, WebSocket frames) is "not run", with a cheap look at whether the
 // configuration that would do it exists at all (`hint`).
+import type { EncodedSnapshot } from '../../libs/snapshots/manifest.ts';
 import type { GatewaySnapshot } from '../../libs/translator/api.ts';
 import type { RequestEntry } from './cases.ts';
 import { backendResponseHeaders, evaluate, findListener, headerValue, selectFilterChain, type EnvoyConfig, type Headers, type Outcome } from './route-evaluator.ts';
@@ -25,6 +26,8 @@ export interface RequestResult {
 
 export interface GatewayConfig {
   snapshot?: GatewaySnapshot;
+  /** The snapshot as the translator writes it to Redis (for the real gRPC run). */
+  encoded?: EncodedSnapshot;
   config?: EnvoyConfig;
   /** Why there is no usable configuration (no snapshot, or it does not encode). */
   missing?: string;
@@ -190,8 +193,6 @@ export function judgeRequest(r: RequestEntry, gw: GatewayConfig): RequestResult 
     port, scheme: https ? 'https' : 'http', sni: r.tlsServerName ?? (r.host || undefined), host, path: rawPath,
     method: grpc ? 'POST' : r.method ?? 'GET', headers,
   });
-  const cors = outcome.unmodelled.find((u) => /cors/i.test(u));
-  if (cors && (r.headers?.Origin || r.headers?.origin)) return { ...base, mode: 'not-run', problems: [], reason: `${cors} is not simulated`, hint: hintFor(r, gw) };
   if (outcome.unmodelled.length) {
     return { ...base, mode: 'not-run', problems: [], reason: `configuration the evaluator does not model: ${[...new Set(outcome.unmodelled)].join(', ')}`, hint: hintFor(r, gw) };
   }

@@ -8,7 +8,9 @@
 //   its action: route (cluster or weighted clusters; 503 when the cluster or its endpoints are
 //   missing), redirect (Location built as Envoy builds it), direct_response; header mutations at
 //   weighted-cluster, route, virtual-host and route-configuration level (in that order, each
-//   removing before adding); prefix/regex path rewrites, host rewrites, request mirrors.
+//   removing before adding); prefix/regex path rewrites, host rewrites, request mirrors; the CORS
+//   filter (envoy.filters.http.cors) with per-route CorsPolicy: preflights answered by the filter,
+//   Access-Control-* headers added to backend responses (see `corsFilter`).
 // It answers what the configuration says; features it does not model are listed in `unmodelled`
 // so a caller can refuse to call the result a pass.
 
@@ -77,6 +79,8 @@ export interface Outcome {
   timeoutSeconds?: number;
   /** The HttpConnectionManager used, for callers checking codec/upgrade settings. */
   hcm?: J;
+  /** The CORS filter's verdict: a preflight it answered, or headers it adds to a backend's response. */
+  cors?: { preflight: boolean; originAllowed: boolean; addToResponse: Headers };
 }
 
 const HCM = 'envoy.filters.network.http_connection_manager';
@@ -345,6 +349,80 @@ export function redirectLocation(redirect: J, req: { scheme: string; host: strin
   return `${scheme}://${host}${newPort ? `:${newPort}` : ''}${path}${query ? `?${query}` : ''}`;
 }
 
+// --- CORS filter -----------------------------------------------------------------------------
+//
+// envoy.filters.http.cors, as its source (extensions/filters/http/cors/cors_filter.cc) does it:
+// - Policies: the typed_per_filter_config CorsPolicy of the route, then of the virtual host (each
+//   setting taken from the first that sets it); without any, the legacy `cors` fields of route and
+//   virtual host. The filter must be in the connection manager's http_filters, or nothing happens.
+// - A request without an Origin (or an empty one) is not a CORS request. An origin is allowed when
+//   some allow_origin_string_match matches it, or matches the literal "*".
+// - Preflight = OPTIONS + Origin + non-empty Access-Control-Request-Method. When the origin is not
+//   allowed and forward_not_matching_preflights is unset or true, it goes on to the route.
+//   Otherwise the filter answers 200 with: Access-Control-Allow-Origin = the request's Origin (only
+//   when allowed; never "*"), -Allow-Credentials: true when allow_credentials (even for an origin
+//   not allowed), -Allow-Methods = allow_methods (or, when it is exactly "*", the request's
+//   Access-Control-Request-Method), -Allow-Headers = allow_headers (exactly "*": the request's
+//   Access-Control-Request-Headers, empty if absent), -Max-Age = max_age. No -Expose-Headers.
+// - Any other request from an allowed origin goes to the route; the response gets
+//   Access-Control-Allow-Origin = the Origin, -Allow-Credentials: true when allow_credentials, and
+//   -Expose-Headers = expose_headers. An origin not allowed leaves the response alone.
+// The "*" echo of methods and headers is recent Envoy (older releases sent "*" as configured).
+
+export const CORS_FILTER = 'envoy.filters.http.cors';
+
+function corsPolicies(vh: J, route: J): J[] {
+  const typed = [route.typedPerFilterConfig?.[CORS_FILTER], vh.typedPerFilterConfig?.[CORS_FILTER]].filter((p) => p !== undefined);
+  if (typed.length) return typed;
+  return [route.route?.cors, vh.cors].filter((p) => p !== undefined);
+}
+
+function runtimeFullyOn(f: J, what: string, unmodelled: string[]): boolean {
+  if (f === undefined) return true;
+  const pct = fraction(f.defaultValue ?? {});
+  if (pct !== 100 && pct !== 0) unmodelled.push(`CORS ${what} at ${pct}%`);
+  return pct >= 100;
+}
+
+function corsFilter(hcm: J, vh: J, route: J, headers: Headers, method: string, unmodelled: string[]): Outcome['cors'] {
+  if (!list(hcm.httpFilters).some((f) => f.name === CORS_FILTER || String(f.typedConfig?.['@type'] ?? '').endsWith('filters.http.cors.v3.Cors'))) return undefined;
+  const policies = corsPolicies(vh, route);
+  if (!policies.length) return undefined;
+  const first = <T>(pick: (p: J) => T | undefined): T | undefined => {
+    for (const p of policies) { const v = pick(p); if (v !== undefined && v !== '' && !(Array.isArray(v) && v.length === 0)) return v; }
+    return undefined;
+  };
+  const enabled = runtimeFullyOn(policies[0].filterEnabled, 'filter_enabled', unmodelled);
+  if (!enabled) return undefined; // shadow mode only counts statistics
+  const origin = headerValue(headers, 'origin');
+  if (!origin) return undefined;
+  const matchers: J[] = first((p) => p.allowOriginStringMatch) ?? [];
+  const originAllowed = matchers.some((m) => stringMatches(m, '*') || stringMatches(m, origin));
+  const credentials = first((p) => (p.allowCredentials === undefined ? undefined : p.allowCredentials === true || p.allowCredentials?.value === true)) ?? false;
+  const add: Headers = new Map();
+  const requestMethod = headerValue(headers, 'access-control-request-method');
+  if (method === 'OPTIONS' && requestMethod) {
+    const forward = first((p) => (p.forwardNotMatchingPreflights === undefined ? undefined : p.forwardNotMatchingPreflights === true || p.forwardNotMatchingPreflights?.value === true)) ?? true;
+    if (!originAllowed && forward) return { preflight: false, originAllowed, addToResponse: add };
+    if (originAllowed) add.set('access-control-allow-origin', [origin]);
+    if (credentials) add.set('access-control-allow-credentials', ['true']);
+    const methods = first((p) => p.allowMethods as string | undefined);
+    if (methods) add.set('access-control-allow-methods', [methods === '*' ? requestMethod : methods]);
+    const allowHeaders = first((p) => p.allowHeaders as string | undefined);
+    if (allowHeaders) add.set('access-control-allow-headers', [allowHeaders === '*' ? headerValue(headers, 'access-control-request-headers') ?? '' : allowHeaders]);
+    const maxAge = first((p) => p.maxAge as string | undefined);
+    if (maxAge) add.set('access-control-max-age', [maxAge]);
+    return { preflight: true, originAllowed, addToResponse: add };
+  }
+  if (originAllowed) {
+    add.set('access-control-allow-origin', [origin]);
+    if (credentials) add.set('access-control-allow-credentials', ['true']);
+    const expose = first((p) => p.exposeHeaders as string | undefined);
+    if (expose) add.set('access-control-expose-headers', [expose]);
+  }
+  return { preflight: false, originAllowed, addToResponse: add };
+}
+
 // --- the whole evaluation ---------------------------------------------------------------------
 
 export function evaluate(config: EnvoyConfig, request: HttpRequest): Outcome {
@@ -378,14 +456,26 @@ export function evaluate(config: EnvoyConfig, request: HttpRequest): Outcome {
   const route = list(vh.routes).find((r) => (matchedPrefix = routeMatches(r.match ?? {}, { path, query, headers }, unmodelled)) >= 0);
   if (!route) return { ...errorOutcome(404, `virtual host ${vh.name}: no route matches ${method} ${request.path}`, { ...base, virtualHost: vh.name }), unmodelled };
 
-  for (const key of Object.keys(route.typedPerFilterConfig ?? {})) unmodelled.push(`per-route config ${key}`);
-  for (const key of Object.keys(vh.typedPerFilterConfig ?? {})) unmodelled.push(`virtual host config ${key}`);
-  if (vh.cors || route.route?.cors) unmodelled.push('CORS policy');
+  for (const key of Object.keys(route.typedPerFilterConfig ?? {})) if (key !== CORS_FILTER) unmodelled.push(`per-route config ${key}`);
+  for (const key of Object.keys(vh.typedPerFilterConfig ?? {})) if (key !== CORS_FILTER) unmodelled.push(`virtual host config ${key}`);
 
   const outcome: Outcome = {
     kind: 'route', status: 200, ...base, virtualHost: vh.name, route: route.name, backends: [],
     responseHeaders: new Map(), mirrors: [], unmodelled,
   };
+  const cors = corsFilter(hcm, vh, route, headers, method, unmodelled);
+  if (cors) {
+    outcome.cors = cors;
+    if (cors.preflight) {
+      // The filter answers the preflight itself (encodeHeaders from decodeHeaders): the router
+      // never runs, so no route action and no route-level response header changes.
+      outcome.kind = 'direct';
+      outcome.status = 200;
+      outcome.reason = `preflight answered by ${CORS_FILTER}`;
+      outcome.responseHeaders = cloneHeaders(cors.addToResponse);
+      return outcome;
+    }
+  }
   const gatewayResponse = (h: Headers) => {
     for (const level of [route, vh, routeConfig]) applyHeaderMutations(h, responseLevel(level));
     return h;
@@ -454,6 +544,9 @@ export function backendResponseHeaders(config: EnvoyConfig, outcome: Outcome, ba
   const route = list(vh?.routes).find((r) => r.name === outcome.route);
   const wc = list(route?.route?.weightedClusters?.clusters).find((c) => c.name === backend.cluster);
   for (const level of [wc, route, vh, routeConfig]) applyHeaderMutations(h, responseLevel(level));
+  // The CORS filter sits before the router, so it sees the response after the router's changes
+  // (encoding runs the filters in reverse) and sets (overwrites) its headers.
+  for (const [k, v] of outcome.cors?.addToResponse ?? []) h.set(k, [...v]);
   return h;
 }
 

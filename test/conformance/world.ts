@@ -14,6 +14,13 @@ export interface Pod {
   name: string;
 }
 
+/**
+ * Second octet of the pods' loopback addresses (127.<block>.x.y). Real gRPC backends bind these
+ * addresses, so runs in parallel processes (other worktrees, CI shards) take different blocks;
+ * GANTRY_CONFORMANCE_POD_BLOCK pins one.
+ */
+export const POD_BLOCK = Number(process.env.GANTRY_CONFORMANCE_POD_BLOCK ?? 2 + (process.pid % 250));
+
 const podAddresses = new Map<string, string>();
 const podsByAddress = new Map<string, Pod>();
 
@@ -23,7 +30,7 @@ export function podAddress(namespace: string, deployment: string): string {
   let a = podAddresses.get(key);
   if (!a) {
     const i = podAddresses.size + 1;
-    a = `127.1.${Math.floor(i / 250)}.${(i % 250) + 1}`;
+    a = `127.${POD_BLOCK}.${Math.floor(i / 250)}.${(i % 250) + 1}`;
     podAddresses.set(key, a);
     podsByAddress.set(a, { namespace, name: deployment });
   }

@@ -6,9 +6,11 @@
 // stdin:  one JSON command a line:
 //           {"id":1,"target":"xds:///echo.test:8080","method":"/gantry.test.Echo/Call",
 //            "metadata":{"x-k":"v"},"count":10,"deadlineMs":5000,"message":"hi"}
+//         ("proto":"grpcecho" calls the conformance suite's GrpcEcho service instead)
 // stdout: {"ready":true} once started, then one JSON line per command, in order:
 //           {"id":1,"backends":{"a":7,"b":3},"errors":{"UNAVAILABLE: no healthy upstream":0}}
-//         `backends` counts replies by the echo backend's name, `errors` failures by "CODE: details".
+//         `backends` counts replies by the echo backend's name (`<namespace>/<pod>` for grpcecho),
+//         `errors` failures by "CODE: details".
 // The process exits when stdin ends. From a test, use spawnXdsGrpcClient() below.
 import * as grpc from '@grpc/grpc-js';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -24,6 +26,12 @@ export interface XdsClientCommand {
   count?: number;
   message?: string;
   deadlineMs?: number;
+  /**
+   * The messages the method takes: `gantry-test` (default; protos/test/echo.proto, replies counted
+   * by backend name) or `grpcecho` (protos/test/grpcecho.proto, the conformance suite's GrpcEcho;
+   * replies counted by `<namespace>/<pod>`).
+   */
+  proto?: 'gantry-test' | 'grpcecho';
 }
 
 export interface XdsClientResult {
@@ -117,6 +125,14 @@ async function main(): Promise<void> {
   const Rep = root.lookupType('gantry.test.EchoReply');
   const serialize = (v: { message: string }) => Buffer.from(Req.encode(Req.create(v)).finish());
   const deserialize = (b: Buffer) => Rep.toObject(Rep.decode(b)) as { backend: string };
+  const grpcEcho = protobuf.loadSync(join(dirname(SELF), '../../protos/test/grpcecho.proto'));
+  const EchoReq = grpcEcho.lookupType('gateway_api_conformance.echo_basic.grpcecho.EchoRequest');
+  const EchoRes = grpcEcho.lookupType('gateway_api_conformance.echo_basic.grpcecho.EchoResponse');
+  const serializeEcho = () => Buffer.from(EchoReq.encode(EchoReq.create({})).finish());
+  const deserializeEcho = (b: Buffer) => {
+    const r = EchoRes.toObject(EchoRes.decode(b), { defaults: true }) as { assertions?: { context?: { namespace: string; pod: string } } };
+    return { backend: `${r.assertions?.context?.namespace ?? ''}/${r.assertions?.context?.pod ?? ''}` };
+  };
 
   const clients = new Map<string, grpc.Client>();
   const clientFor = (target: string) => {
@@ -130,11 +146,13 @@ async function main(): Promise<void> {
   const callOnce = (cmd: XdsClientCommand) => new Promise<{ backend?: string; error?: string }>((resolve) => {
     const md = new grpc.Metadata();
     for (const [k, v] of Object.entries(cmd.metadata ?? {})) md.set(k, v);
-    clientFor(cmd.target).makeUnaryRequest(cmd.method, serialize, deserialize, { message: cmd.message ?? 'hello' }, md,
-      { deadline: Date.now() + (cmd.deadlineMs ?? 5000) }, (err, res) => {
-        if (err) resolve({ error: `${grpc.status[err.code] ?? err.code}: ${err.details}` });
-        else resolve({ backend: res!.backend });
-      });
+    const done = (err: grpc.ServiceError | null, res?: { backend: string }) => {
+      if (err) resolve({ error: `${grpc.status[err.code] ?? err.code}: ${err.details}` });
+      else resolve({ backend: res!.backend });
+    };
+    const options = { deadline: Date.now() + (cmd.deadlineMs ?? 5000) };
+    if (cmd.proto === 'grpcecho') clientFor(cmd.target).makeUnaryRequest(cmd.method, serializeEcho, deserializeEcho, {}, md, options, done);
+    else clientFor(cmd.target).makeUnaryRequest(cmd.method, serialize, deserialize, { message: cmd.message ?? 'hello' }, md, options, done);
   });
 
   const out = (v: unknown) => process.stdout.write(`${JSON.stringify(v)}\n`);

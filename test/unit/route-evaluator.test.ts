@@ -2,7 +2,7 @@
 // Envoy matching rule per test.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { evaluate, headerValue, redirectLocation, selectVirtualHost, type EnvoyConfig, type HttpRequest, type J } from '../conformance/route-evaluator.ts';
+import { backendResponseHeaders, evaluate, headerValue, redirectLocation, selectVirtualHost, type EnvoyConfig, type HttpRequest, type J } from '../conformance/route-evaluator.ts';
 
 const RC = 'ns/gw/http-80';
 
@@ -138,4 +138,73 @@ test('no listener on the port, or plain HTTP on a TLS-only chain, is a connectio
   c.listeners[0].filterChains[0].transportSocket = { name: 'envoy.transport_sockets.tls' };
   assert.equal(evaluate(c, req({ scheme: 'https', sni: 'other.test' })).status, 0);
   assert.equal(evaluate(c, req({ scheme: 'https', sni: 'secure.test' })).status, 404);
+});
+
+const CORS_TYPE = 'type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy';
+
+function corsConfig(policy: J, withFilter = true): EnvoyConfig {
+  const c = config([{ name: 'vh', domains: ['*'], routes: [
+    { name: 'cors', match: { prefix: '/c' }, ...to('a'), responseHeadersToAdd: [{ header: { key: 'access-control-allow-origin', value: 'from-route' } }],
+      typedPerFilterConfig: { 'envoy.filters.http.cors': { '@type': CORS_TYPE, ...policy } } },
+  ] }]);
+  if (withFilter) c.listeners[0].filterChains[0].filters[0].typedConfig.httpFilters = [{ name: 'envoy.filters.http.cors' }, { name: 'envoy.filters.http.router' }];
+  return c;
+}
+
+const preflight = (origin: string, extra: Record<string, string> = {}) =>
+  req({ path: '/c', method: 'OPTIONS', headers: { Origin: origin, 'Access-Control-Request-Method': 'PUT', ...extra } });
+
+test('CORS preflight: answered by the filter with the request origin, methods, headers, max age and credentials', () => {
+  const c = corsConfig({
+    allowOriginStringMatch: [{ exact: 'https://a.test', ignoreCase: true }, { safeRegex: { regex: 'https://.*\\.b\\.test' } }],
+    allowMethods: 'GET, PUT', allowHeaders: 'x-1', exposeHeaders: 'x-3', maxAge: '60', allowCredentials: true, forwardNotMatchingPreflights: false,
+  });
+  const o = evaluate(c, preflight('https://A.test'));
+  assert.equal(o.kind, 'direct');
+  assert.equal(o.status, 200);
+  assert.equal(headerValue(o.responseHeaders, 'access-control-allow-origin'), 'https://A.test');
+  assert.equal(headerValue(o.responseHeaders, 'access-control-allow-methods'), 'GET, PUT');
+  assert.equal(headerValue(o.responseHeaders, 'access-control-allow-headers'), 'x-1');
+  assert.equal(headerValue(o.responseHeaders, 'access-control-max-age'), '60');
+  assert.equal(headerValue(o.responseHeaders, 'access-control-allow-credentials'), 'true');
+  assert.equal(o.responseHeaders.has('access-control-expose-headers'), false); // only on actual responses
+  assert.equal(headerValue(evaluate(c, preflight('https://x.y.b.test')).responseHeaders, 'access-control-allow-origin'), 'https://x.y.b.test');
+  // Not allowed, not forwarded: still answered by the filter, without Allow-Origin (credentials stay).
+  const denied = evaluate(c, preflight('https://evil.test'));
+  assert.equal(denied.kind, 'direct');
+  assert.equal(denied.responseHeaders.has('access-control-allow-origin'), false);
+  assert.equal(headerValue(denied.responseHeaders, 'access-control-allow-credentials'), 'true');
+  // forward_not_matching_preflights unset (true): the preflight reaches the backend.
+  const fwd = corsConfig({ allowOriginStringMatch: [{ exact: 'https://a.test' }] });
+  assert.equal(evaluate(fwd, preflight('https://evil.test')).kind, 'route');
+  // Without an Access-Control-Request-Method, OPTIONS is an ordinary request.
+  assert.equal(evaluate(c, req({ path: '/c', method: 'OPTIONS', headers: { Origin: 'https://a.test' } })).kind, 'route');
+});
+
+test('CORS preflight: "*" methods and headers echo what the request asked for; "*" origin allows any origin', () => {
+  const c = corsConfig({ allowOriginStringMatch: [{ safeRegex: { regex: '.*' } }], allowMethods: '*', allowHeaders: '*', forwardNotMatchingPreflights: false });
+  const o = evaluate(c, preflight('https://any.test', { 'Access-Control-Request-Headers': 'x-a, x-b' }));
+  assert.equal(headerValue(o.responseHeaders, 'access-control-allow-origin'), 'https://any.test');
+  assert.equal(headerValue(o.responseHeaders, 'access-control-allow-methods'), 'PUT');
+  assert.equal(headerValue(o.responseHeaders, 'access-control-allow-headers'), 'x-a, x-b');
+  assert.equal(o.responseHeaders.has('access-control-allow-credentials'), false);
+  assert.equal(headerValue(evaluate(corsConfig({ allowOriginStringMatch: [{ exact: '*' }] }), preflight('https://z.test')).responseHeaders, 'access-control-allow-origin'), 'https://z.test');
+});
+
+test('CORS actual request: the backend response gets Allow-Origin, credentials and expose headers; other origins nothing', () => {
+  const c = corsConfig({ allowOriginStringMatch: [{ prefix: 'https://a.' }], exposeHeaders: 'x-3', allowCredentials: true });
+  const o = evaluate(c, req({ path: '/c', headers: { Origin: 'https://a.test' } }));
+  assert.equal(o.kind, 'route');
+  assert.equal(headerValue(o.backends[0].request.headers, 'origin'), 'https://a.test');
+  const h = backendResponseHeaders(c, o, o.backends[0], new Map());
+  assert.equal(headerValue(h, 'access-control-allow-origin'), 'https://a.test'); // overwrites the route's value
+  assert.equal(headerValue(h, 'access-control-allow-credentials'), 'true');
+  assert.equal(headerValue(h, 'access-control-expose-headers'), 'x-3');
+  const other = evaluate(c, req({ path: '/c', headers: { Origin: 'https://b.test' } }));
+  const h2 = backendResponseHeaders(c, other, other.backends[0], new Map());
+  assert.equal(headerValue(h2, 'access-control-allow-origin'), 'from-route');
+  assert.equal(h2.has('access-control-allow-credentials'), false);
+  // Without the filter in the connection manager, the policy does nothing.
+  const off = corsConfig({ allowOriginStringMatch: [{ prefix: 'https://a.' }], allowMethods: 'GET', forwardNotMatchingPreflights: false }, false);
+  assert.equal(evaluate(off, preflight('https://a.test')).kind, 'route');
 });
