@@ -1,4 +1,4 @@
-// Benchmark output: a table for people, or with --json one JSON object of the figures.
+// Benchmark output: a table for people (bench/run.ts prints the JSON form).
 export interface Figure {
   name: string;
   value: number;
@@ -12,11 +12,7 @@ export function stats(samples: number[]): { median: number; p90: number; p99: nu
   return { median: at(0.5), p90: at(0.9), p99: at(0.99), min: s[0], max: s[s.length - 1] };
 }
 
-export function printFigures(title: string, figures: Figure[], json = process.argv.includes('--json')): void {
-  if (json) {
-    process.stdout.write(`${JSON.stringify(Object.fromEntries(figures.map((f) => [f.name, { value: f.value, unit: f.unit, ...(f.note ? { note: f.note } : {}) }])))}\n`);
-    return;
-  }
+export function printFigures(title: string, figures: Figure[]): void {
   const rows = figures.map((f) => [f.name, f.value < 10 ? f.value.toFixed(3) : f.value.toFixed(1), f.unit, f.note ?? '']);
   const widths = [0, 1, 2, 3].map((i) => Math.max(...[['figure', 'value', 'unit', 'note'][i], ...rows.map((r) => r[i])].map((x) => x.length)));
   const line = (r: string[]) => r.map((c, i) => (i === 1 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
