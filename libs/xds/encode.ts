@@ -139,7 +139,9 @@ export function encodeRouteConfiguration(rc: EnvoyTypes['envoy.config.route.v3.R
   const { virtual_hosts: hosts = [], ...rest } = rc;
   const parts = [encode('envoy.config.route.v3.RouteConfiguration', rest)];
   for (const host of hosts) {
-    const bytes = virtualHosts.get(JSON.stringify(host), () => encodeUnchecked('envoy.config.route.v3.VirtualHost', host));
+    // Keyed by a digest of the content, not the content: thousands of keys stay small.
+    const key = createHash('sha1').update(JSON.stringify(host)).digest('base64');
+    const bytes = virtualHosts.get(key, () => encodeUnchecked('envoy.config.route.v3.VirtualHost', host));
     parts.push(Buffer.from(protobuf.Writer.create().uint32((2 << 3) | 2).uint32(bytes.length).finish()), bytes);
   }
   return Buffer.concat(parts);
