@@ -3,7 +3,10 @@
 // oldest, then by namespace/name; a policy naming a sectionName beats one that does not), and what
 // its CA references hold. A Gateway then puts an UpstreamTlsContext on the clusters of those ports;
 // a port whose winning policy has no usable CA gets no endpoints, so traffic fails rather than go
-// out unverified. Status: one ancestor per Gateway whose snapshot uses a targeted port.
+// out unverified. Status: one ancestor per Gateway whose snapshot uses a targeted port. A policy no
+// Gateway of ours uses gets no report at all, so the service deletes the one it published before
+// (cleared, rather than left naming Gateways that no longer use it). TLS passthrough never uses a
+// policy's cluster (tls.ts: the "/passthrough" cluster), so it counts as no use.
 import type { GatewaySnapshot, StatusReport } from './api.ts';
 import { objectKey, type ObjectIdentity, type ObjectRecord, type TranslatorState } from './index-state.ts';
 import { serviceClusterName } from './names.ts';

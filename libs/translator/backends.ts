@@ -12,6 +12,33 @@ import { notOk, type Verdict } from './status.ts';
 /** appProtocols (KEP-3726 and the bare "grpc") that mean the upstream speaks HTTP/2 in clear text. */
 const HTTP2_APP_PROTOCOLS = new Set(['kubernetes.io/h2c', 'grpc']);
 
+/**
+ * appProtocols an HTTPRoute or GRPCRoute backend may declare, lower-cased: HTTP/1.1 (none, "http"),
+ * HTTP/2 in clear text, WebSocket. Any other is ResolvedRefs=False/UnsupportedProtocol, as the
+ * Gateway API asks of a backend the Gateway cannot speak to.
+ */
+const CLEARTEXT_APP_PROTOCOLS = new Set(['', 'http', 'h2c', 'kubernetes.io/h2c', 'grpc', 'kubernetes.io/ws']);
+/** appProtocols over TLS: Gantry originates TLS only for a port a BackendTLSPolicy targets. */
+const TLS_APP_PROTOCOLS = new Set(['https', 'kubernetes.io/wss']);
+
+/** Whether some BackendTLSPolicy targets the Service port (whether or not it is valid: an invalid one fails closed). */
+function backendTlsTargets(state: TranslatorState, namespace: string, service: string, portName: string): boolean {
+  for (const record of state.backendTLSPolicies.values()) {
+    if (record.id.namespace !== namespace || !record.parsed.ok) continue;
+    if (record.parsed.value.spec.targetRefs.some((t) => t.group === '' && t.kind === 'Service' && t.name === service && (t.sectionName === undefined || t.sectionName === portName))) return true;
+  }
+  return false;
+}
+
+function unsupportedProtocol(state: TranslatorState, from: RouteOrigin, namespace: string, service: string, port: { port: number; name: string; appProtocol?: string }): Verdict | undefined {
+  if (from.kind !== 'HTTPRoute' && from.kind !== 'GRPCRoute') return undefined; // layer 4 proxies carry any protocol
+  const appProtocol = (port.appProtocol ?? '').toLowerCase();
+  if (CLEARTEXT_APP_PROTOCOLS.has(appProtocol)) return undefined;
+  if (TLS_APP_PROTOCOLS.has(appProtocol) && backendTlsTargets(state, namespace, service, port.name)) return undefined;
+  const why = TLS_APP_PROTOCOLS.has(appProtocol) ? 'which needs a BackendTLSPolicy targeting the port' : 'which Gantry cannot speak';
+  return notOk('UnsupportedProtocol', `Service ${namespace}/${service} port ${port.port} has appProtocol ${port.appProtocol}, ${why}; supported: none, http, kubernetes.io/h2c, grpc, kubernetes.io/ws, and https or kubernetes.io/wss with a BackendTLSPolicy`);
+}
+
 /** Envoy answers a rule without a usable backend with this, as the Gateway API asks. */
 export const NO_BACKEND_STATUS = 500;
 
@@ -54,6 +81,8 @@ export function resolveRef(state: TranslatorState, from: RouteOrigin, ref: Omit<
   if (!service) return { ok: false, problem: notOk('BackendNotFound', `${what} not found`) };
   const port = service.ports.get(ref.port);
   if (!port) return { ok: false, problem: notOk('BackendNotFound', `${what} has no port ${ref.port}`) };
+  const unsupported = unsupportedProtocol(state, from, namespace, ref.name, port);
+  if (unsupported) return { ok: false, problem: unsupported };
   return {
     ok: true,
     cluster: {

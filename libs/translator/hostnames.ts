@@ -37,3 +37,44 @@ export function effectiveHostnames(listener: string | undefined, routeHostnames:
   }
   return [...out].sort();
 }
+
+/**
+ * Whether every host `domain` stands for is also one `pattern` stands for: the same hostname, "*",
+ * or a wildcard whose suffix ends `domain` ("*.example.com" covers "a.example.com" and
+ * "*.a.example.com", not "example.com"). Envoy's domain matching and the Gateway API agree here.
+ */
+export function covers(pattern: string, domain: string): boolean {
+  if (pattern === ANY_HOST || pattern === domain) return true;
+  const suffix = wildcardSuffix(pattern);
+  return suffix !== undefined && domain !== ANY_HOST && covered(domain, suffix);
+}
+
+/**
+ * How specific a hostname is, the way Envoy ranks virtual host domains (and the Gateway API ranks
+ * listeners and route hostnames): an exact name beats any wildcard, a longer wildcard a shorter one,
+ * "*" comes last. Of two hostnames that both cover a host, the higher rank covers the other.
+ */
+export function specificity(hostname: string): number {
+  if (hostname === ANY_HOST) return 0;
+  return hostname.startsWith('*.') ? hostname.length : 1_000_000 + hostname.length;
+}
+
+/** The most specific of `candidates` covering `domain`, if any. */
+export function mostSpecificCovering(domain: string, candidates: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  for (const c of candidates) {
+    if (covers(c, domain) && (best === undefined || specificity(c) > specificity(best))) best = c;
+  }
+  return best;
+}
+
+/** Every hostname that covers `domain` (see covers()): itself, the wildcards of its parent domains, "*". */
+export function coveringHostnames(domain: string): string[] {
+  if (domain === ANY_HOST) return [ANY_HOST];
+  const out = [domain];
+  const labels = (domain.startsWith('*.') ? domain.slice(2) : domain).split('.');
+  // "a.b.c" is covered by "*.b.c" and "*.c"; "*.b.c" by "*.c".
+  for (let i = 1; i < labels.length; i++) out.push(`*.${labels.slice(i).join('.')}`);
+  out.push(ANY_HOST);
+  return out;
+}

@@ -54,10 +54,18 @@ export interface RouteIR {
 export interface VirtualHostIR {
   /** A hostname, a wildcard "*.example.com", or "*" for any. */
   hostname: string;
+  /**
+   * The hostname ("*" for none) of the listener(s) owning it: the most specific listener hostname of
+   * the port covering it. Only routes attached to those listeners are in it (listener isolation).
+   */
+  listenerHostname: string;
   routes: RouteIR[];
 }
 
-/** The HTTP listeners of one Gateway that share a port: one Envoy listener and route configuration. */
+/**
+ * The HTTP listeners of one Gateway that share a port: one Envoy listener and route configuration
+ * (an HTTPS listener's filter chain gets the part of it its listener owns: envoy/route-config.ts).
+ */
 export interface HttpPortIR {
   port: number;
   /** The listeners' hostnames ("*" for a listener without one), sorted. */

@@ -10,6 +10,14 @@ export function httpListenerName(gateway: string, port: number): string {
 
 export const routeConfigName = httpListenerName;
 
+/**
+ * The route configuration of one HTTPS listener's filter chain: "<ns>/<gateway>/https-<port>/<listener>"
+ * (<listener> is the listener's name, prefixed "<kind>/<ns>/<name>/" for a ListenerSet's).
+ */
+export function httpsRouteConfigName(gateway: string, port: number, listener: string): string {
+  return `${gateway}/https-${port}/${listener}`;
+}
+
 /** The proxyless gRPC variant of a route configuration: "<ns>/<gateway>/http-<port>/grpc". */
 export function grpcRouteConfigName(gateway: string, port: number): string {
   return `${routeConfigName(gateway, port)}/grpc`;
@@ -18,6 +26,15 @@ export function grpcRouteConfigName(gateway: string, port: number): string {
 /** One Service port, as a cluster and its EDS service name: "k8s/<ns>/<service>/<port>". */
 export function serviceClusterName(namespace: string, service: string, port: number): string {
   return `k8s/${namespace}/${service}/${port}`;
+}
+
+/**
+ * The same Service port reached by TLS passthrough when a BackendTLSPolicy targets it:
+ * "k8s/<ns>/<service>/<port>/passthrough", a cluster without the policy's TLS (the client's TLS goes
+ * through as is; encrypting it again would break it).
+ */
+export function passthroughClusterName(cluster: string): string {
+  return `${cluster}/passthrough`;
 }
 
 /** A cluster that never has endpoints: traffic sent to it fails (503 in Envoy, UNAVAILABLE in gRPC). */

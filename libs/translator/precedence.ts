@@ -1,6 +1,6 @@
 // Route precedence. Envoy takes the first route that matches, so routes are emitted in the order the
-// Gateway API says ties between matches are broken. Hostname specificity needs no ordering here:
-// every effective hostname gets its own virtual host and Envoy picks the most specific one.
+// Gateway API says ties between matches are broken. Hostname specificity comes before this order:
+// virtual-hosts.ts puts the routes of a more specific matching hostname first, then sorts by this.
 import type { RouteKind } from './ir.ts';
 
 export interface Precedence {

@@ -1,5 +1,5 @@
 // TLSRoutes, and the IR of the ports that carry TLS: one filter chain per (port, server name).
-// An HTTPS listener's chain terminates TLS and hands HTTP to the port's route configuration; a TLS
+// An HTTPS listener's chain terminates TLS and hands HTTP to its listener's route configuration; a TLS
 // listener's chains forward the connection to the TLSRoute's backends by SNI, decrypted (Terminate)
 // or as is (Passthrough). Envoy picks the chain whose server name matches the SNI most specifically.
 import type { Attachment } from './attachment.ts';
@@ -26,7 +26,8 @@ export function tlsRouteModel(record: ObjectRecord<TLSRoute>): RouteModel {
   return { id, kind: 'TLSRoute', key, parentRefs: spec.parentRefs, hostnames: spec.hostnames, rules };
 }
 
-export type FilterChainAction = { type: 'http' } | { type: 'tcp'; clusters: WeightedClusterIR[] };
+/** `http`: the HTTPS listener (listenerKey) and its hostname ("*" for none), whose routes the chain serves. */
+export type FilterChainAction = { type: 'http'; listener: string; hostname: string } | { type: 'tcp'; clusters: WeightedClusterIR[] };
 
 export interface FilterChainIR {
   /** "https/<listener>" or "tls/<listener>/<server name>" */
@@ -40,7 +41,7 @@ export interface FilterChainIR {
 
 export interface TlsPortIR {
   port: number;
-  /** Whether an HTTPS listener is on the port (its chains use the port's route configuration). */
+  /** Whether an HTTPS listener is on the port (each of its chains has its own route configuration). */
   http: boolean;
   chains: FilterChainIR[];
 }
@@ -93,7 +94,7 @@ export function tlsGatewayIR(
         name: `https/${listenerKey(l)}`,
         serverNames: host === ANY_HOST ? [] : [host],
         downstream: tlsListeners.get(listenerKey(l))!.downstream,
-        action: { type: 'http' },
+        action: { type: 'http', listener: listenerKey(l), hostname: host },
       });
     }
     for (const a of tlsAttachments) {

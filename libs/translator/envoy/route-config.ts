@@ -87,15 +87,39 @@ function envoyRoutes(route: RouteIR): Route[] {
   });
 }
 
+function domains(hostname: string, port: number): string[] {
+  return hostname === ANY_HOST ? [ANY_HOST] : [hostname, `${hostname}:${port}`];
+}
+
 function virtualHost(vh: VirtualHostIR, port: number): VirtualHost {
+  return { name: vh.hostname, domains: domains(vh.hostname, port), routes: vh.routes.flatMap(envoyRoutes) };
+}
+
+/** HTTP 421 Misdirected Request: the connection (its SNI) was for another listener than the Host. */
+export const MISDIRECTED_STATUS = 421;
+
+/** Hosts of another listener than the filter chain's: answered 421, so SNI and Host must agree. */
+function misdirectedVirtualHost(hostname: string, port: number): VirtualHost {
   return {
-    name: vh.hostname,
-    domains: vh.hostname === ANY_HOST ? [ANY_HOST] : [vh.hostname, `${vh.hostname}:${port}`],
-    routes: vh.routes.flatMap(envoyRoutes),
+    name: `misdirected/${hostname}`,
+    domains: domains(hostname, port),
+    routes: [{ name: 'misdirected', match: { prefix: '/' }, direct_response: { status: MISDIRECTED_STATUS } }],
   };
 }
 
 /** Requests for no virtual host, or matching no route, get Envoy's own 404. */
 export function routeConfiguration(name: string, port: HttpPortIR): RouteConfiguration {
   return { name, virtual_hosts: port.virtualHosts.map((vh) => virtualHost(vh, port.port)) };
+}
+
+/**
+ * The route configuration of one HTTPS listener's filter chain (chosen by SNI): the virtual hosts its
+ * listener owns (virtual-hosts.ts), and 421 for the hosts of every other listener of the port and,
+ * unless the listener has no hostname, for any other host. A request whose Host belongs to another
+ * listener than its SNI therefore never reaches that listener's routes.
+ */
+export function listenerRouteConfiguration(name: string, port: HttpPortIR, listenerHostname: string): RouteConfiguration {
+  const own = port.virtualHosts.filter((vh) => vh.listenerHostname === listenerHostname).map((vh) => virtualHost(vh, port.port));
+  const others = [...new Set([...port.hostnames, ANY_HOST])].filter((h) => h !== listenerHostname).sort();
+  return { name, virtual_hosts: [...own, ...others.map((h) => misdirectedVirtualHost(h, port.port))] };
 }

@@ -1,5 +1,6 @@
 // The Envoy listener of a port that carries TLS: a tls_inspector reads the SNI, and one filter chain
-// per server name either terminates TLS and runs the port's HTTP filters, or proxies TCP.
+// per server name either terminates TLS and runs an HTTP connection manager (with the route
+// configuration of the chain's listener), or proxies TCP.
 import { pack } from '../../xds/encode.ts';
 import type { FilterChain, Listener } from '../../xds/types.ts';
 import type { Filter } from '../../../protos/generated/envoy/config/listener/v3/Filter.ts';
@@ -23,17 +24,16 @@ function tcpProxy(chain: FilterChainIR & { action: { type: 'tcp' } }, port: numb
 }
 
 /**
- * `httpFilters` are the network filters of the port's plaintext HTTP listener (the connection
- * manager and whatever it carries), reused as is behind TLS. Undefined when the port has no chain.
+ * `httpFilters(chain)` are the network filters of an HTTPS chain (the connection manager, with the
+ * chain's own route configuration); an empty list leaves the chain out. Undefined when the port has
+ * no chain.
  */
-export function tlsSocketListener(gateway: string, port: TlsPortIR, httpFilters: Filter[]): Listener | undefined {
+export function tlsSocketListener(gateway: string, port: TlsPortIR, httpFilters: (chain: FilterChainIR) => Filter[]): Listener | undefined {
   const chains: FilterChain[] = [];
   for (const chain of port.chains) {
-    if (chain.action.type === 'http' && httpFilters.length === 0) continue;
-    const out: FilterChain = {
-      name: chain.name,
-      filters: chain.action.type === 'http' ? httpFilters : [tcpProxy(chain as FilterChainIR & { action: { type: 'tcp' } }, port.port)],
-    };
+    const filters = chain.action.type === 'http' ? httpFilters(chain) : [tcpProxy(chain as FilterChainIR & { action: { type: 'tcp' } }, port.port)];
+    if (filters.length === 0) continue;
+    const out: FilterChain = { name: chain.name, filters };
     if (chain.serverNames.length > 0) out.filter_chain_match = { server_names: chain.serverNames };
     if (chain.downstream) out.transport_socket = downstreamTransportSocket(chain.downstream);
     chains.push(out);

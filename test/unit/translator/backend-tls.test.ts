@@ -101,3 +101,37 @@ test("a policy's conditions carry its generation; a policy no Gateway of ours us
 test('every snapshot of this file encodes against Envoy protos, UpstreamTlsContext included', () => {
   assert.ok(encodeEverySnapshot() > 0);
 });
+
+const tlsRouteTo = (port: number): KubeObject => ({
+  apiVersion: 'gateway.networking.k8s.io/v1alpha2', kind: 'TLSRoute', metadata: { name: 'pass', namespace: 'default', generation: 1 },
+  spec: { parentRefs: [{ name: 'web', sectionName: 'pass' }], hostnames: ['db.example.com'], rules: [{ backendRefs: [{ name: 'secure', port }] }] },
+});
+const passthroughListener = { name: 'pass', port: 8443, protocol: 'TLS', tls: { mode: 'Passthrough' } };
+
+test('TLS passthrough to a Service port with a BackendTLSPolicy uses a cluster without the policy: no double encryption', () => {
+  // Reached only through passthrough: the policy applies nowhere, so no Gateway is its ancestor.
+  const only = translate([tlsRouteTo(443), policy('tls', { name: 'secure' }, caRef())], gateway('web', [passthroughListener]));
+  const snap = only.snapshots.get('default/web')!;
+  assert.deepEqual(snap.clusters.map((c) => c.name), ['gantry/unavailable', 'k8s/default/secure/443/passthrough']);
+  assert.equal(snap.clusters[1].transport_socket, undefined);
+  assert.deepEqual(snap.endpoints.find((e) => e.cluster_name === 'k8s/default/secure/443/passthrough')!.endpoints!.length, 1);
+  const chain = snap.listeners[0].filter_chains![0];
+  assert.equal(unpack('envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy', chain.filters![0].typed_config).cluster, 'k8s/default/secure/443/passthrough');
+  assert.equal(reportOf(only, 'BackendTLSPolicy', 'tls'), undefined);
+
+  // Also reached by an HTTPRoute: that cluster is re-encrypted, the passthrough one is not.
+  const shared = translate([routeTo(443), tlsRouteTo(443), policy('tls', { name: 'secure' }, caRef())], gateway('web', [httpListener('http'), passthroughListener]));
+  assert.ok(upstream(shared, 'k8s/default/secure/443'));
+  assert.equal(upstream(shared, 'k8s/default/secure/443/passthrough'), undefined);
+  assert.equal(ancestors(shared, 'tls').length, 1);
+
+  // Without a policy, passthrough keeps the Service port's cluster name.
+  const plain = translate([tlsRouteTo(443)], gateway('web', [passthroughListener]));
+  assert.ok(plain.snapshots.get('default/web')!.clusters.some((c) => c.name === 'k8s/default/secure/443'));
+  assert.ok(encodeEverySnapshot() > 0);
+});
+
+test('a BackendTLSPolicy no Gateway of ours uses gets no report: the publisher then deletes the one it had (status cleared)', () => {
+  const result = translate([policy('unused', { name: 'secure' }, caRef())]);
+  assert.equal(reportOf(result, 'BackendTLSPolicy', 'unused'), undefined);
+});

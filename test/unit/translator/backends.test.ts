@@ -129,3 +129,23 @@ test('a rule without backendRefs, or whose backends all weigh 0, answers 500', (
 test('every snapshot this file produced encodes against Envoy protos', () => {
   assert.ok(encodeEverySnapshot() > 0);
 });
+
+test('a backend port whose appProtocol Gantry cannot speak is ResolvedRefs=False/UnsupportedProtocol and answers 500; https needs a BackendTLSPolicy', () => {
+  const svc = service('default', 'odd', [{ port: 1, appProtocol: 'kubernetes.io/mysql' }, { port: 2, name: 'tls', appProtocol: 'HTTPS' }, { port: 3, appProtocol: 'HTTP' }]);
+  const to = (port: number) => httpRoute(`to-${port}`, { parentRefs: [{ name: 'web' }], hostnames: [`p${port}.example.com`], rules: [{ backendRefs: [{ name: 'odd', port }] }] });
+  const policy = {
+    apiVersion: 'gateway.networking.k8s.io/v1', kind: 'BackendTLSPolicy', metadata: { name: 'tls', namespace: 'default', generation: 1 },
+    spec: { targetRefs: [{ group: '', kind: 'Service', name: 'odd', sectionName: 'tls' }], validation: { hostname: 'odd.example.com', wellKnownCACertificates: 'System' } },
+  };
+  const resolved = (result: ReturnType<typeof run>, port: number) => condition(routeParent(result, 'HTTPRoute', `to-${port}`, 'web')!.conditions, 'ResolvedRefs')!;
+  const without = run([...base, to(1), to(2), to(3)], [svc]);
+  assert.equal(resolved(without, 1).reason, 'UnsupportedProtocol');
+  assert.match(resolved(without, 1).message, /appProtocol kubernetes\.io\/mysql/);
+  assert.equal(resolved(without, 2).reason, 'UnsupportedProtocol');
+  assert.equal(resolved(without, 3).reason, 'ResolvedRefs');
+  const vhost = without.snapshots.get('default/web')!.routes[0].virtual_hosts!.find((v) => v.name === 'p1.example.com')!;
+  assert.deepEqual(vhost.routes![0].direct_response, { status: 500 });
+  const withPolicy = run([...base, to(2), policy as never], [svc]);
+  assert.equal(resolved(withPolicy, 2).reason, 'ResolvedRefs');
+  assert.ok(encodeEverySnapshot() > 0);
+});

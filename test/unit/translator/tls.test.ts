@@ -41,7 +41,11 @@ test('an HTTPS listener serves its Secret over SDS: a tls_inspector, one filter 
   assert.deepEqual(tls.common_tls_context.alpn_protocols, ['h2', 'http/1.1']);
   assert.equal(tls.require_client_certificate, undefined);
   const hcm = unpack('envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager', chains[0].filters![0].typed_config);
-  assert.equal(hcm.rds.route_config_name, 'default/web/http-443');
+  // Each HTTPS chain has its own route configuration (SNI and Host must name the same listener).
+  assert.equal(hcm.rds.route_config_name, 'default/web/https-443/any');
+  assert.equal(unpack('envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager', chains[1].filters![0].typed_config).rds.route_config_name, 'default/web/https-443/other');
+  assert.deepEqual(snap.routes.map((r) => r.name), ['default/web/https-443/any', 'default/web/https-443/other']);
+  assert.deepEqual(snap.grpcRoutes.map((r) => r.name), ['default/web/http-443/grpc']);
   assert.deepEqual(snap.secrets.map((s) => s.name), ['secret/default/example', 'secret/default/other']);
   assert.equal(snap.secrets[0].tls_certificate!.certificate_chain!.inline_string, example.cert.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/)![0] + '\n');
   assert.deepEqual(reasons(listenerStatus(result, 'web', 'other')), { Accepted: 'True/Accepted', ResolvedRefs: 'True/ResolvedRefs', Programmed: 'True/Programmed', Conflicted: 'False/NoConflicts' });
