@@ -3,15 +3,38 @@
 // differs from Envoy's configuration exactly where grpc-js-xds (1.14,
 // src/xds-resource-type/route-config-resource-type.ts) would reject it:
 // - a redirect or direct_response route (only `route` and non_forwarding actions are accepted)
-//   sends the call to the cluster without endpoints instead, so that call fails UNAVAILABLE;
+//   becomes a route whose fault filter aborts the call with the HTTP status Envoy would have
+//   answered, which the client maps to a gRPC code the way it maps Envoy's answer (500 → UNKNOWN);
+// - a request no route matches fails UNAVAILABLE in grpc-js-xds but gets a 404 from Envoy, which a
+//   gRPC client sees as UNIMPLEMENTED: every virtual host ends with a catch-all aborting with 404,
+//   and a `*` virtual host catches hosts no other one matches;
 // - typed_per_filter_config (on virtual hosts, routes, weighted clusters) naming a filter gRPC does
 //   not know (CORS) is rejected: it is dropped (it only matters to Envoy's filters);
 // - a retry_policy without a positive backoff base or with num_retries < 1 is rejected: the
 //   translator never emits one, and the variant keeps retry policies as they are.
 // Path specifiers are already ones gRPC accepts (Gantry never emits path_separated_prefix), and
 // fields gRPC ignores (header mutations, rewrites, mirrors, CORS policies) are left as they are.
+import { pack } from '../../xds/encode.ts';
 import type { Route, RouteConfiguration, VirtualHost } from '../../xds/types.ts';
 import { UNAVAILABLE_CLUSTER } from '../names.ts';
+import { FAULT_FILTER } from './common.ts';
+
+/** A route that fails every call it matches with what Envoy would have answered (`httpStatus`). */
+function abortRoute(match: Route['match'], httpStatus: number, name?: string): Route {
+  return {
+    ...(name ? { name } : {}),
+    match,
+    route: { cluster: UNAVAILABLE_CLUSTER },
+    typed_per_filter_config: {
+      [FAULT_FILTER]: pack('envoy.extensions.filters.http.fault.v3.HTTPFault', {
+        abort: { http_status: httpStatus, percentage: { numerator: 100, denominator: 'HUNDRED' } },
+      }),
+    },
+  };
+}
+
+const NOT_FOUND = 404;
+const catchAll = (): Route => abortRoute({ prefix: '/' }, NOT_FOUND, 'gantry/no-route');
 
 function grpcRoute(route: Route): Route {
   const { redirect, direct_response, typed_per_filter_config, ...rest } = route;
@@ -25,14 +48,23 @@ function grpcRoute(route: Route): Route {
     const clusters = (weighted.clusters ?? []).map(({ typed_per_filter_config: _, ...c }) => c);
     return { ...rest, match, route: { ...action, weighted_clusters: { ...weighted, clusters } } };
   }
-  return { ...rest, match, route: { cluster: UNAVAILABLE_CLUSTER } };
+  const status = direct_response?.status ?? redirectStatus(redirect?.response_code);
+  return abortRoute(match, status, rest.name);
+}
+
+/** RedirectAction.response_code as the HTTP status Envoy sends (MOVED_PERMANENTLY by default). */
+function redirectStatus(code: unknown): number {
+  const codes: Record<string, number> = { MOVED_PERMANENTLY: 301, FOUND: 302, SEE_OTHER: 303, TEMPORARY_REDIRECT: 307, PERMANENT_REDIRECT: 308 };
+  return codes[String(code ?? 'MOVED_PERMANENTLY')] ?? 301;
 }
 
 function grpcVirtualHost(vh: VirtualHost): VirtualHost {
   const { typed_per_filter_config, ...rest } = vh;
-  return { ...rest, routes: (vh.routes ?? []).map(grpcRoute) };
+  return { ...rest, routes: [...(vh.routes ?? []).map(grpcRoute), catchAll()] };
 }
 
 export function grpcVariant(config: RouteConfiguration, name: string): RouteConfiguration {
-  return { ...config, name, virtual_hosts: (config.virtual_hosts ?? []).map(grpcVirtualHost) };
+  const hosts = (config.virtual_hosts ?? []).map(grpcVirtualHost);
+  if (!hosts.some((h) => h.domains?.includes('*'))) hosts.push({ name: 'gantry/no-host', domains: ['*'], routes: [catchAll()] });
+  return { ...config, name, virtual_hosts: hosts };
 }

@@ -26,6 +26,6 @@ export function socketListener(gateway: string, port: HttpPortIR): Listener {
 export function apiListenerTemplate(gateway: string, port: HttpPortIR): Listener {
   return {
     name: '',
-    api_listener: { api_listener: pack(HCM, httpConnectionManager(statPrefix(port.port), grpcRouteConfigName(gateway, port.port))) },
+    api_listener: { api_listener: pack(HCM, httpConnectionManager(statPrefix(port.port), grpcRouteConfigName(gateway, port.port), { grpcClient: true })) },
   };
 }
