@@ -71,6 +71,20 @@ export interface ReportDiff {
 }
 
 /** What to publish, given what the log already holds (`published`, keyed by reportKey). */
+/**
+ * Digests by report: an incremental translation hands back the same report object while the
+ * object's status is unchanged, so most reports of a cycle cost a lookup, not a serialisation.
+ * Transition times are not part of the digest, so the digest of a report before and after
+ * carrying times over is the same.
+ */
+const digests = new WeakMap<StatusReport, string>();
+
+function digestOf(r: StatusReport): string {
+  let digest = digests.get(r);
+  if (digest === undefined) digests.set(r, (digest = statusDigest({ status: r.status, generation: r.generation })));
+  return digest;
+}
+
 export function diffReports(published: Map<string, PublishedReport & { apiVersion: string }>, reports: StatusReport[]): ReportDiff {
   const upserts: ReportDiff['upserts'] = [];
   const seen = new Set<string>();
@@ -78,9 +92,9 @@ export function diffReports(published: Map<string, PublishedReport & { apiVersio
     const key = reportKey(r);
     seen.add(key);
     const before = published.get(key);
-    const status = carryTransitionTimes(before?.status, r.status) as Record<string, unknown>;
-    const digest = statusDigest({ status, generation: r.generation });
+    const digest = digestOf(r);
     if (before?.digest === digest) continue;
+    const status = carryTransitionTimes(before?.status, r.status) as Record<string, unknown>;
     upserts.push({ ...r, status, digest });
   }
   const deletes: ReportDiff['deletes'] = [];
