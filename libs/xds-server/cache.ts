@@ -1,4 +1,4 @@
-// The contract between the discovery protocols (state of the world today, delta later) and where
+// The contract between the discovery protocols (state of the world and delta) and where
 // snapshots come from. Implementations: services/xds-server/snapshot-cache.ts (Redis + NATS).
 import type { GatewaySnapshot } from './snapshot.ts';
 

@@ -1,10 +1,11 @@
-// State-of-the-world ADS: what to do with each DiscoveryRequest and each new snapshot of the
-// stream's Gateway. Pure: it returns outcomes (responses to write, ACKs and NACKs to report,
-// requests ignored) and the caller does the I/O and logging.
+// State-of-the-world discovery (ADS, and the per-type services' Stream* methods): what to do with
+// each DiscoveryRequest and each new snapshot of the stream's Gateway. Pure: it returns outcomes
+// (responses to write, ACKs and NACKs to report, requests ignored, streams to end) and the caller
+// does the I/O and logging. Shares subscriptions, limits and make-before-break with delta.ts
+// through stream-state.ts.
 import type { DiscoveryRequest__Output } from '../../protos/generated/envoy/service/discovery/v3/DiscoveryRequest';
-import { CLUSTER, ENDPOINT, LISTENER, PUSH_ORDER, ROUTE, SECRET } from '../xds/type-urls.ts';
-import { resolve, versionOf, type GatewaySnapshot, type Resolved } from './snapshot.ts';
-import type { StreamState, TypeState } from './stream-state.ts';
+import type { GatewaySnapshot } from './snapshot.ts';
+import { REFERENCED_TYPES, REFERRING_TYPES, type ControlOutcome, type StreamState, type TypeState } from './stream-state.ts';
 
 export interface DiscoveryResponse {
   version_info: string;
@@ -15,43 +16,17 @@ export interface DiscoveryResponse {
 
 export type SotwOutcome =
   | { kind: 'response'; typeUrl: string; version: string; nonce: string; snapshot: string; names: string[]; response: DiscoveryResponse }
-  /** `first` is false when this version's ACK was already reported on this stream. */
-  | { kind: 'ack'; typeUrl: string; version: string; snapshot: string; names: string[]; first: boolean }
-  | { kind: 'nack'; typeUrl: string; version: string; snapshot: string; names: string[]; lastGood?: string; errorDetail: { code: number; message: string } }
-  | { kind: 'stale'; typeUrl: string; nonce: string; latest: string }
-  | { kind: 'invalid'; message: string };
-
-/** Types in make-before-break order: the PUSH_ORDER ones first, then any other the client asked for. */
-function inPushOrder(state: StreamState): TypeState[] {
-  const known = PUSH_ORDER.map((t) => state.types.get(t)).filter((t): t is TypeState => t !== undefined);
-  const others = [...state.types.values()].filter((t) => !(PUSH_ORDER as readonly string[]).includes(t.typeUrl));
-  return [...known, ...others];
-}
-
-/**
- * Types that listeners and routes point at. Make-before-break: when a snapshot drops one of these,
- * the stream keeps serving it (from the snapshot it replaced) until the client has ACKed the
- * listeners and routes that no longer refer to it. Otherwise a SotW response without a cluster
- * the client still uses would tell it the cluster does not exist while its routes still point there.
- */
-const REFERENCED_TYPES: ReadonlySet<string> = new Set([CLUSTER, ENDPOINT, SECRET]);
-const REFERRING_TYPES = [LISTENER, ROUTE];
-
-/** The resources of `ts` for `snap`, plus, while a replaced snapshot drains, what only it had. */
-function resolveWithDrain(state: StreamState, ts: TypeState, snap: GatewaySnapshot): Resolved {
-  const current = resolve(snap, ts.typeUrl, ts.subscription);
-  if (!state.draining || !REFERENCED_TYPES.has(ts.typeUrl)) return current;
-  const names = new Set(current.resources.map((r) => r.name));
-  const kept = resolve(state.draining, ts.typeUrl, ts.subscription).resources.filter((r) => !names.has(r.name));
-  if (kept.length === 0) return current;
-  const resources = [...current.resources, ...kept].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return { version: versionOf(resources), resources };
-}
+  | ControlOutcome;
 
 /** Answers a type if the subscription changed or its content differs from what was last sent. */
 function answer(state: StreamState, ts: TypeState, snap: GatewaySnapshot): SotwOutcome | undefined {
-  const resolved = resolveWithDrain(state, ts, snap);
-  if (!ts.subscriptionChanged && ts.sent?.version === resolved.version) return undefined;
+  const resolved = state.resolveWithDrain(ts, snap);
+  if (!ts.subscriptionChanged && ts.sent?.version === resolved.version) {
+    // The same content is what `snap` gives too: an ACK of it counts as accepting `snap`, so a
+    // snapshot that leaves listeners and routes alone can still end a drain.
+    ts.sent.snapshot = snap.manifest.version;
+    return undefined;
+  }
   const nonce = state.nextNonce();
   const names = resolved.resources.map((r) => r.name);
   ts.sent = { version: resolved.version, nonce, snapshot: snap.manifest.version, names };
@@ -76,8 +51,9 @@ export class SotwStream {
    * for its type is stale: the client has not seen the newest response yet, so it is ignored.
    */
   onRequest(req: DiscoveryRequest__Output, snap: GatewaySnapshot | undefined): SotwOutcome[] {
-    const typeUrl = req.type_url;
-    if (!typeUrl) return [{ kind: 'invalid', message: 'a DiscoveryRequest on ADS must set type_url' }];
+    const type = this.state.typeOf(req.type_url);
+    if (!type.ok) return [type.outcome];
+    const { typeUrl } = type;
     const out: SotwOutcome[] = [];
     const existing = this.state.types.get(typeUrl);
     const sent = existing?.sent;
@@ -96,6 +72,8 @@ export class SotwStream {
       }
     }
     const ts = this.state.subscribe(typeUrl, req.resource_names ?? []);
+    const exhausted = this.state.checkNameLimit(typeUrl);
+    if (exhausted) return [...out, exhausted];
     if (snap) {
       const response = answer(this.state, ts, snap);
       if (response) out.push(response);
@@ -106,10 +84,9 @@ export class SotwStream {
 
   /** A new snapshot of the Gateway: every subscribed type whose content changed, in push order. */
   onSnapshot(snap: GatewaySnapshot): SotwOutcome[] {
-    if (this.state.current && this.state.current !== snap) this.state.draining = this.state.current;
-    this.state.current = snap;
+    this.state.advance(snap);
     const out: SotwOutcome[] = [];
-    for (const ts of inPushOrder(this.state)) {
+    for (const ts of this.state.inPushOrder()) {
       const response = answer(this.state, ts, snap);
       if (response) out.push(response);
     }
@@ -127,7 +104,7 @@ export class SotwStream {
     if (!settled) return [];
     this.state.draining = undefined;
     const out: SotwOutcome[] = [];
-    for (const ts of inPushOrder(this.state)) {
+    for (const ts of this.state.inPushOrder()) {
       if (!REFERENCED_TYPES.has(ts.typeUrl)) continue;
       const response = answer(this.state, ts, snap);
       if (response) out.push(response);

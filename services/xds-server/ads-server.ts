@@ -1,36 +1,63 @@
-// The gRPC side of the xds-server: AggregatedDiscoveryService over one SnapshotCache. Each stream
-// gets its StreamState and a protocol (state of the world for now); this file does the I/O those
-// pure modules ask for: writing responses, ending streams, logging and reporting proxy events.
+// The gRPC side of the xds-server: one grpc.Server offering, over one SnapshotCache, the aggregated
+// service (ADS) and the per-type services (LDS, RDS, CDS, EDS, SDS) for proxies configured
+// without ADS, each in both protocol variants. Every stream is served by discovery-stream.ts with
+// the pure protocol module of its variant (libs/xds-server/sotw.ts or delta.ts).
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { Logger } from 'pino';
-import { type ProxyEvent } from '../../libs/contracts/index.ts';
 import type { SnapshotCache } from '../../libs/xds-server/cache.ts';
-import { parseNode } from '../../libs/xds-server/node.ts';
-import { SotwStream, type DiscoveryResponse, type SotwOutcome } from '../../libs/xds-server/sotw.ts';
-import { StreamState } from '../../libs/xds-server/stream-state.ts';
+import { DeltaStream, type DeltaOutcome, type DeltaTypeState } from '../../libs/xds-server/delta.ts';
+import type { ProxyIdentity } from '../../libs/xds-server/node.ts';
+import { SotwStream, type SotwOutcome } from '../../libs/xds-server/sotw.ts';
+import { DEFAULT_MAX_NAMES, StreamState } from '../../libs/xds-server/stream-state.ts';
 import { envoyIncludeDirs } from '../../libs/xds/protos.ts';
-import { typeNameOf } from '../../libs/xds/type-urls.ts';
+import { CLUSTER, ENDPOINT, LISTENER, ROUTE, SECRET } from '../../libs/xds/type-urls.ts';
+import type { DeltaDiscoveryRequest__Output } from '../../protos/generated/envoy/service/discovery/v3/DeltaDiscoveryRequest';
 import type { DiscoveryRequest__Output } from '../../protos/generated/envoy/service/discovery/v3/DiscoveryRequest';
+import { serveStream, type ProxyEventSink, type StreamVariant } from './discovery-stream.ts';
+
+export type { ProxyEventDraft, ProxyEventSink } from './discovery-stream.ts';
 
 export const ADS_PROTO = 'envoy/service/discovery/v3/ads.proto';
 
-/** Options shared by the server and the tests' raw ADS client, so both see the same shapes. */
+/** The per-type services: proto, service, its two streaming methods and the one type each serves. */
+export const PER_TYPE_SERVICES = [
+  { proto: 'envoy/service/listener/v3/lds.proto', service: 'envoy.service.listener.v3.ListenerDiscoveryService', sotw: 'StreamListeners', delta: 'DeltaListeners', fetch: 'FetchListeners', typeUrl: LISTENER },
+  { proto: 'envoy/service/route/v3/rds.proto', service: 'envoy.service.route.v3.RouteDiscoveryService', sotw: 'StreamRoutes', delta: 'DeltaRoutes', fetch: 'FetchRoutes', typeUrl: ROUTE },
+  { proto: 'envoy/service/cluster/v3/cds.proto', service: 'envoy.service.cluster.v3.ClusterDiscoveryService', sotw: 'StreamClusters', delta: 'DeltaClusters', fetch: 'FetchClusters', typeUrl: CLUSTER },
+  { proto: 'envoy/service/endpoint/v3/eds.proto', service: 'envoy.service.endpoint.v3.EndpointDiscoveryService', sotw: 'StreamEndpoints', delta: 'DeltaEndpoints', fetch: 'FetchEndpoints', typeUrl: ENDPOINT },
+  { proto: 'envoy/service/secret/v3/sds.proto', service: 'envoy.service.secret.v3.SecretDiscoveryService', sotw: 'StreamSecrets', delta: 'DeltaSecrets', fetch: 'FetchSecrets', typeUrl: SECRET },
+] as const;
+
+/** Options shared by the server and the tests' raw clients, so both see the same shapes. */
 export const ADS_LOADER_OPTIONS: protoLoader.Options = {
   keepCase: true, longs: String, enums: String, defaults: true, oneofs: true,
 };
 
-export function loadAdsService(): grpc.ServiceClientConstructor {
-  const def = protoLoader.loadSync(ADS_PROTO, { ...ADS_LOADER_OPTIONS, includeDirs: envoyIncludeDirs() });
-  const pkg = grpc.loadPackageDefinition(def) as unknown as {
-    envoy: { service: { discovery: { v3: { AggregatedDiscoveryService: grpc.ServiceClientConstructor } } } };
-  };
-  return pkg.envoy.service.discovery.v3.AggregatedDiscoveryService;
+let loaded: grpc.GrpcObject | undefined;
+
+function discoveryPackage(): grpc.GrpcObject {
+  loaded ??= grpc.loadPackageDefinition(protoLoader.loadSync(
+    [ADS_PROTO, ...PER_TYPE_SERVICES.map((s) => s.proto)],
+    { ...ADS_LOADER_OPTIONS, includeDirs: envoyIncludeDirs() },
+  ));
+  return loaded;
 }
 
-/** A proxy event without the fields the server fills in (schema, replica, time), with its dedup id. */
-export type ProxyEventDraft = Omit<ProxyEvent, 'schema' | 'replica' | 'emittedAt'>;
-export type ProxyEventSink = (event: ProxyEventDraft, msgId: string) => Promise<void>;
+/** A service constructor by its full name, e.g. `envoy.service.cluster.v3.ClusterDiscoveryService`. */
+export function loadDiscoveryService(fullName: string): grpc.ServiceClientConstructor {
+  let at: unknown = discoveryPackage();
+  for (const part of fullName.split('.')) at = (at as Record<string, unknown>)[part];
+  if (typeof at !== 'function') throw new Error(`${fullName} is not in the loaded discovery protos`);
+  return at as grpc.ServiceClientConstructor;
+}
+
+export function loadAdsService(): grpc.ServiceClientConstructor {
+  return loadDiscoveryService('envoy.service.discovery.v3.AggregatedDiscoveryService');
+}
+
+export const DEFAULT_MAX_RECEIVE_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_MAX_SEND_BYTES = 64 * 1024 * 1024;
 
 export interface AdsServerOptions {
   cache: SnapshotCache;
@@ -38,24 +65,75 @@ export interface AdsServerOptions {
   /** Reports connects, ACKs and NACKs (the PROXIES stream); errors are logged, never fatal. */
   reportProxyEvent?: ProxyEventSink;
   replica: string;
-  /** Sees every protocol outcome of every stream (embedders and tests; not used by the service). */
-  observe?: (identity: { gateway: string; nodeId: string }, outcome: SotwOutcome) => void;
+  /** Sees every protocol outcome of every state-of-the-world stream (embedders and tests). */
+  observe?: (identity: ProxyIdentity, outcome: SotwOutcome) => void;
+  /** The same for delta streams. */
+  observeDelta?: (identity: ProxyIdentity, outcome: DeltaOutcome) => void;
+  /** Largest request accepted (bytes); a larger one ends its stream with RESOURCE_EXHAUSTED. */
+  maxReceiveBytes?: number;
+  /** Largest response sent (bytes); a larger one ends its stream with RESOURCE_EXHAUSTED. */
+  maxSendBytes?: number;
+  /** Most resource names one stream may subscribe to, over all its types. */
+  maxNames?: number;
 }
 
-type AdsCall = grpc.ServerDuplexStream<DiscoveryRequest__Output, DiscoveryResponse>;
+type SotwCall = grpc.ServerDuplexStream<DiscoveryRequest__Output, unknown>;
+type DeltaCall = grpc.ServerDuplexStream<DeltaDiscoveryRequest__Output, unknown>;
 
 export class AdsServer {
-  readonly server = new grpc.Server({ 'grpc.keepalive_time_ms': 30_000, 'grpc.keepalive_permit_without_calls': 1 });
-  private readonly streams = new Set<AdsCall>();
+  readonly server: grpc.Server;
+  private readonly streams = new Set<grpc.ServerDuplexStream<unknown, unknown>>();
   private streamCount = 0;
 
   constructor(private readonly opts: AdsServerOptions) {
-    const service = loadAdsService().service;
-    this.server.addService(service, {
-      StreamAggregatedResources: (call: AdsCall) => this.handleStream(call),
-      DeltaAggregatedResources: (call: AdsCall) =>
-        call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: 'delta xDS is not served yet; use state-of-the-world ADS' }),
+    this.server = new grpc.Server({
+      'grpc.keepalive_time_ms': 30_000,
+      'grpc.keepalive_permit_without_calls': 1,
+      'grpc.max_receive_message_length': opts.maxReceiveBytes ?? DEFAULT_MAX_RECEIVE_BYTES,
+      'grpc.max_send_message_length': opts.maxSendBytes ?? DEFAULT_MAX_SEND_BYTES,
     });
+    this.server.addService(loadAdsService().service, {
+      StreamAggregatedResources: (call: SotwCall) => this.serve(call, this.sotw('StreamAggregatedResources')),
+      DeltaAggregatedResources: (call: DeltaCall) => this.serve(call, this.delta('DeltaAggregatedResources')),
+    });
+    for (const s of PER_TYPE_SERVICES) {
+      this.server.addService(loadDiscoveryService(s.service).service, {
+        [s.sotw]: (call: SotwCall) => this.serve(call, this.sotw(s.sotw, s.typeUrl)),
+        [s.delta]: (call: DeltaCall) => this.serve(call, this.delta(s.delta, s.typeUrl)),
+        // REST-style polling: Gantry serves streams only, where it can track what each proxy holds.
+        [s.fetch]: (_call: unknown, callback: grpc.sendUnaryData<unknown>) =>
+          callback({ code: grpc.status.UNIMPLEMENTED, details: `${s.fetch} is not served; use ${s.sotw}, ${s.delta} or ADS` }),
+      });
+    }
+  }
+
+  private sotw(method: string, onlyType?: string): StreamVariant<DiscoveryRequest__Output, SotwOutcome> {
+    return {
+      protocol: 'sotw', method, onlyType, observe: this.opts.observe,
+      create: (identity, streamId, options) => new SotwStream(new StreamState(identity, streamId, options)),
+    };
+  }
+
+  private delta(method: string, onlyType?: string): StreamVariant<DeltaDiscoveryRequest__Output, DeltaOutcome> {
+    return {
+      protocol: 'delta', method, onlyType, observe: this.opts.observeDelta,
+      create: (identity, streamId, options) => new DeltaStream(new StreamState<DeltaTypeState>(identity, streamId, options)),
+    };
+  }
+
+  private serve<Req extends { node: DiscoveryRequest__Output['node']; type_url: string }, O extends SotwOutcome | DeltaOutcome>(
+    call: grpc.ServerDuplexStream<Req, unknown>, variant: StreamVariant<Req, O>,
+  ): void {
+    this.streams.add(call);
+    serveStream({
+      cache: this.opts.cache,
+      log: this.opts.log,
+      streamId: `${this.opts.replica}#${++this.streamCount}`,
+      maxNames: this.opts.maxNames ?? DEFAULT_MAX_NAMES,
+      maxSendBytes: this.opts.maxSendBytes ?? DEFAULT_MAX_SEND_BYTES,
+      reportProxyEvent: this.opts.reportProxyEvent,
+      onClosed: () => this.streams.delete(call),
+    }, call, variant);
   }
 
   /** Binds `address:port` (port 0 picks one) and returns the bound port. */
@@ -72,98 +150,5 @@ export class AdsServer {
       const t = setTimeout(() => { this.server.forceShutdown(); resolve(); }, 2000);
       this.server.tryShutdown(() => { clearTimeout(t); resolve(); });
     });
-  }
-
-  private report(event: ProxyEventDraft, msgId: string, log: Logger): void {
-    this.opts.reportProxyEvent?.(event, msgId).catch((err) =>
-      log.warn({ err: (err as Error).message, event: event.event }, 'could not publish proxy event'));
-  }
-
-  private handleStream(call: AdsCall): void {
-    const streamId = `${this.opts.replica}#${++this.streamCount}`;
-    let log = this.opts.log.child({ stream: streamId, peer: call.getPeer() });
-    let state: StreamState | undefined;
-    let sotw: SotwStream | undefined;
-    let unwatch: (() => void) | undefined;
-    let closed = false;
-    this.streams.add(call);
-
-    const write = (outcomes: SotwOutcome[]) => {
-      if (closed || !state) return;
-      const { gateway, nodeId } = state.identity;
-      for (const o of outcomes) {
-        this.opts.observe?.(state.identity, o);
-        switch (o.kind) {
-          case 'response':
-            log.info({ type: typeNameOf(o.typeUrl), version: o.version, nonce: o.nonce, snapshot: o.snapshot, resources: o.names.length }, 'sent response');
-            log.debug({ type: typeNameOf(o.typeUrl), version: o.version, names: o.names }, 'response resources');
-            call.write(o.response);
-            break;
-          case 'ack':
-            log.debug({ type: typeNameOf(o.typeUrl), version: o.version, snapshot: o.snapshot }, 'ACK');
-            if (o.first) {
-              log.info({ type: typeNameOf(o.typeUrl), version: o.version, snapshot: o.snapshot }, 'proxy accepted version');
-              this.report({ gateway, node: nodeId, event: 'ack', typeUrl: o.typeUrl, version: o.version, snapshot: o.snapshot, resourceNames: o.names },
-                `${gateway}:${nodeId}:${typeNameOf(o.typeUrl)}:${o.version}:ack`, log);
-            }
-            break;
-          case 'nack':
-            log.warn({ type: typeNameOf(o.typeUrl), version: o.version, lastGood: o.lastGood, snapshot: o.snapshot, errorDetail: o.errorDetail.message },
-              'proxy rejected version (NACK); it keeps its last good version');
-            this.report({ gateway, node: nodeId, event: 'nack', typeUrl: o.typeUrl, version: o.version, snapshot: o.snapshot, resourceNames: o.names, errorDetail: o.errorDetail },
-              `${gateway}:${nodeId}:${typeNameOf(o.typeUrl)}:${o.version}:nack`, log);
-            break;
-          case 'stale':
-            log.debug({ type: typeNameOf(o.typeUrl), version: state.types.get(o.typeUrl)?.sent?.version, nonce: o.nonce, latest: o.latest }, 'ignored a stale request');
-            break;
-          case 'invalid':
-            log.warn({ err: o.message }, 'ignored an invalid request');
-            break;
-        }
-      }
-    };
-
-    const close = (why: string) => {
-      if (closed) return;
-      closed = true;
-      this.streams.delete(call);
-      unwatch?.();
-      if (state) {
-        const { gateway, nodeId } = state.identity;
-        log.info({ why }, 'proxy disconnected');
-        this.report({ gateway, node: nodeId, event: 'disconnected' }, `${gateway}:${nodeId}:disconnected:${state.streamId}`, log);
-      }
-    };
-
-    call.on('data', (req: DiscoveryRequest__Output) => {
-      if (closed) return;
-      if (!state) {
-        const parsed = parseNode(req.node);
-        if (!parsed.ok) {
-          log.warn({ err: parsed.error, nodeId: req.node?.id }, 'rejected stream: malformed node');
-          closed = true;
-          this.streams.delete(call);
-          call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: parsed.error });
-          return;
-        }
-        state = new StreamState(parsed.value, streamId);
-        sotw = new SotwStream(state);
-        const { gateway, nodeId } = parsed.value;
-        log = log.child({ gateway, node: nodeId });
-        log.info({ userAgent: req.node?.user_agent_name }, 'proxy connected');
-        this.report({ gateway, node: nodeId, event: 'connected' }, `${gateway}:${nodeId}:connected:${streamId}`, log);
-        unwatch = this.opts.cache.watch(gateway, (snap) => write(sotw!.onSnapshot(snap)));
-      }
-      const snap = this.opts.cache.current(state.identity.gateway);
-      if (!snap) log.debug({ type: typeNameOf(req.type_url), version: req.version_info }, 'no snapshot yet; the request waits for one');
-      write(sotw!.onRequest(req, snap));
-    });
-    call.on('end', () => {
-      close('client ended the stream');
-      call.end();
-    });
-    call.on('cancelled', () => close('cancelled'));
-    call.on('error', (err: { message?: string; details?: string }) => close(`error: ${err.details ?? err.message}`));
-    call.on('close', () => close('closed'));
   }
 }

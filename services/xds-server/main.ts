@@ -1,8 +1,10 @@
-// xds-server: serves each proxy its Gateway's snapshot over ADS (state of the world). Stateless:
+// xds-server: serves each proxy its Gateway's snapshot over ADS or the per-type services, state of
+// the world or delta. Stateless:
 // snapshots come from Redis, change notices from NATS, and proxy events go back to NATS.
 //   node --import tsx services/xds-server/main.ts
 // Environment: GANTRY_NATS_URL, GANTRY_REDIS_URL, GANTRY_CLUSTER, GANTRY_LOG_LEVEL, GANTRY_XDS_PORT
-// (18000), GANTRY_XDS_ADDRESS (127.0.0.1), GANTRY_REPLICA_ID (hostname-pid), GANTRY_XDS_RESYNC_SECONDS (30).
+// (18000), GANTRY_XDS_ADDRESS (127.0.0.1), GANTRY_REPLICA_ID (hostname-pid), GANTRY_XDS_RESYNC_SECONDS (30),
+// GANTRY_XDS_MAX_RECEIVE_BYTES (4 MiB), GANTRY_XDS_MAX_SEND_BYTES (64 MiB), GANTRY_XDS_MAX_NAMES (10000).
 import { createLogger, loadConfig, onShutdown } from '../../libs/service/index.ts';
 import { startXdsServer, XdsServerConfig, type RunningXdsServer } from './service.ts';
 

@@ -1,5 +1,6 @@
 // Wiring of one xds-server replica: NATS (event log), Redis (snapshots), the snapshot cache and
-// the ADS server. main.ts adds configuration and signals; tests start replicas with this directly.
+// the discovery server (ADS and the per-type services, state of the world and delta). main.ts
+// adds configuration and signals; tests start replicas with this directly.
 import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -7,7 +8,8 @@ import { z } from 'zod';
 import { ProxyEventSchema, PROXY_SCHEMA, subjects } from '../../libs/contracts/index.ts';
 import { connectEventLog, ensureStreams, publishEvent } from '../../libs/eventlog/index.ts';
 import { CommonConfig } from '../../libs/service/index.ts';
-import { AdsServer, type AdsServerOptions } from './ads-server.ts';
+import { DEFAULT_MAX_NAMES } from '../../libs/xds-server/stream-state.ts';
+import { AdsServer, DEFAULT_MAX_RECEIVE_BYTES, DEFAULT_MAX_SEND_BYTES, type AdsServerOptions } from './ads-server.ts';
 import { RedisSnapshotCache } from './snapshot-cache.ts';
 
 export const XdsServerConfig = CommonConfig.extend({
@@ -16,6 +18,12 @@ export const XdsServerConfig = CommonConfig.extend({
   GANTRY_REPLICA_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
   /** How often every held Gateway's head is re-read from Redis, in case an event was missed. */
   GANTRY_XDS_RESYNC_SECONDS: z.coerce.number().positive().default(30),
+  /** Largest request a proxy may send; larger ends its stream with RESOURCE_EXHAUSTED. */
+  GANTRY_XDS_MAX_RECEIVE_BYTES: z.coerce.number().int().positive().default(DEFAULT_MAX_RECEIVE_BYTES),
+  /** Largest response the server sends; a larger one ends the stream with RESOURCE_EXHAUSTED. */
+  GANTRY_XDS_MAX_SEND_BYTES: z.coerce.number().int().positive().default(DEFAULT_MAX_SEND_BYTES),
+  /** Most resource names one stream may subscribe to, over all types; more ends it with RESOURCE_EXHAUSTED. */
+  GANTRY_XDS_MAX_NAMES: z.coerce.number().int().positive().default(DEFAULT_MAX_NAMES),
 });
 export type XdsServerConfig = z.output<typeof XdsServerConfig>;
 
@@ -46,6 +54,9 @@ export async function startXdsServer(
     log,
     replica,
     observe,
+    maxReceiveBytes: config.GANTRY_XDS_MAX_RECEIVE_BYTES,
+    maxSendBytes: config.GANTRY_XDS_MAX_SEND_BYTES,
+    maxNames: config.GANTRY_XDS_MAX_NAMES,
     reportProxyEvent: async (event, msgId) => {
       await publishEvent(events.js, ProxyEventSchema, subjects.proxy(event.gateway, event.node), {
         ...event, schema: PROXY_SCHEMA, replica, emittedAt: new Date().toISOString(),

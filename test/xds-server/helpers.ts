@@ -1,5 +1,6 @@
 // Shared by the xds-server tests: a real NATS + Redis + xds-server per test, snapshot seeding the
-// way the translator writes them, small Envoy resources, a raw ADS client and a proxy-event tap.
+// way the translator writes them, small Envoy resources, raw SotW and delta clients (ADS or a
+// per-type service) and a proxy-event tap.
 import * as grpc from '@grpc/grpc-js';
 import { Redis } from 'ioredis';
 import type { Subscription as NatsSubscription } from 'nats';
@@ -9,10 +10,12 @@ import { connectEventLog, ensureStreams, publishEvent, type EventLog } from '../
 import { buildManifest, type EncodedResource, type EncodedSnapshot, type SnapshotManifest } from '../../libs/snapshots/manifest.ts';
 import { keys, SnapshotWriter } from '../../libs/snapshots/redis-store.ts';
 import { encode, pack } from '../../libs/xds/encode.ts';
-import { CLUSTER, ENDPOINT, LISTENER, ROUTE } from '../../libs/xds/type-urls.ts';
+import { CLUSTER, ENDPOINT, LISTENER, ROUTE, SECRET } from '../../libs/xds/type-urls.ts';
+import type { DeltaDiscoveryRequest } from '../../protos/generated/envoy/service/discovery/v3/DeltaDiscoveryRequest';
+import type { DeltaDiscoveryResponse__Output } from '../../protos/generated/envoy/service/discovery/v3/DeltaDiscoveryResponse';
 import type { DiscoveryRequest } from '../../protos/generated/envoy/service/discovery/v3/DiscoveryRequest';
 import type { DiscoveryResponse__Output } from '../../protos/generated/envoy/service/discovery/v3/DiscoveryResponse';
-import { loadAdsService } from '../../services/xds-server/ads-server.ts';
+import { loadDiscoveryService } from '../../services/xds-server/ads-server.ts';
 import { startXdsServer, XdsServerConfig, type RunningXdsServer } from '../../services/xds-server/service.ts';
 import { startNats, startRedis, type RunningServer } from '../support/servers.ts';
 
@@ -146,29 +149,19 @@ export function apiListenerTemplate(routeName: string): EncodedResource {
   };
 }
 
-// --- raw ADS client ---------------------------------------------------------------------------
-export interface AdsClient {
-  send(req: DiscoveryRequest): void;
-  /** The next response (of `typeUrl`, if given; responses of other types are kept queued). */
-  next(typeUrl?: string, timeoutMs?: number): Promise<DiscoveryResponse__Output>;
-  /** Resolves with no response received within `ms` (fails if one arrives). */
-  nothingWithin(ms: number): Promise<void>;
-  /** The status the stream ended with. */
-  status: Promise<grpc.StatusObject>;
-  close(): void;
-}
-
-let AdsCtor: grpc.ServiceClientConstructor | undefined;
-
-export function adsClient(port: number, node: { id: string; cluster?: string }): AdsClient {
-  AdsCtor ??= loadAdsService();
-  const client = new AdsCtor(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
-    StreamAggregatedResources(): grpc.ClientDuplexStream<DiscoveryRequest, DiscoveryResponse__Output>;
-  };
-  const stream = client.StreamAggregatedResources();
-  const queue: DiscoveryResponse__Output[] = [];
+// --- raw discovery clients (state of the world and delta) -------------------------------------
+/** A raw bidirectional stream of `Res` messages, with responses queued until taken. */
+function rawStream<Req, Res extends { type_url: string }>(
+  port: number, node: { id: string; cluster?: string }, service: string, method: string,
+  describe: (r: Res) => string,
+): RawStream<Req, Res> {
+  const Ctor = loadDiscoveryService(service);
+  const client = new Ctor(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as grpc.Client
+    & Record<string, () => grpc.ClientDuplexStream<Req, Res>>;
+  const stream = client[method]();
+  const queue: Res[] = [];
   let wake: (() => void) | undefined;
-  stream.on('data', (r: DiscoveryResponse__Output) => { queue.push(r); wake?.(); });
+  stream.on('data', (r: Res) => { queue.push(r); wake?.(); });
   stream.on('error', () => undefined);
   const status = new Promise<grpc.StatusObject>((resolve) => stream.on('status', resolve));
   let first = true;
@@ -193,7 +186,7 @@ export function adsClient(port: number, node: { id: string; cluster?: string }):
     },
     async nothingWithin(ms) {
       await new Promise((r) => setTimeout(r, ms));
-      if (queue.length > 0) throw new Error(`unexpected responses: ${queue.map((q) => `${q.type_url}@${q.version_info}`).join(', ')}`);
+      if (queue.length > 0) throw new Error(`unexpected responses: ${queue.map(describe).join(', ')}`);
     },
     status,
     close() {
@@ -201,6 +194,37 @@ export function adsClient(port: number, node: { id: string; cluster?: string }):
       client.close();
     },
   };
+}
+
+export interface RawStream<Req, Res> {
+  send(req: Req): void;
+  /** The next response (of `typeUrl`, if given; responses of other types are kept queued). */
+  next(typeUrl?: string, timeoutMs?: number): Promise<Res>;
+  /** Resolves with no response received within `ms` (fails if one arrives). */
+  nothingWithin(ms: number): Promise<void>;
+  /** The status the stream ended with. */
+  status: Promise<grpc.StatusObject>;
+  close(): void;
+}
+
+export type AdsClient = RawStream<DiscoveryRequest, DiscoveryResponse__Output>;
+export type DeltaClient = RawStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse__Output>;
+
+const ADS = 'envoy.service.discovery.v3.AggregatedDiscoveryService';
+
+/** A state-of-the-world client: ADS by default, or a per-type service's Stream* method. */
+export function adsClient(
+  port: number, node: { id: string; cluster?: string }, via: { service: string; method: string } = { service: ADS, method: 'StreamAggregatedResources' },
+): AdsClient {
+  return rawStream(port, node, via.service, via.method, (q: DiscoveryResponse__Output) => `${q.type_url}@${q.version_info}`);
+}
+
+/** A delta client: ADS by default, or a per-type service's Delta* method. */
+export function deltaClient(
+  port: number, node: { id: string; cluster?: string }, via: { service: string; method: string } = { service: ADS, method: 'DeltaAggregatedResources' },
+): DeltaClient {
+  return rawStream(port, node, via.service, via.method,
+    (q: DeltaDiscoveryResponse__Output) => `${q.type_url}+[${q.resources.map((r) => r.name).join(',')}]-[${q.removed_resources.join(',')}]`);
 }
 
 /** Resource names in a response, decoded from the Any values (every Envoy resource has `name` as field 1... except CLA). */
@@ -247,4 +271,4 @@ export function tapProxyEvents(env: Env): ProxyEventTap {
   };
 }
 
-export const TYPES = { CLUSTER, ENDPOINT, LISTENER, ROUTE };
+export const TYPES = { CLUSTER, ENDPOINT, LISTENER, ROUTE, SECRET };
