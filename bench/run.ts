@@ -3,10 +3,12 @@
 import { benchPipeline } from './pipeline.ts';
 import { printFigures, type Figure } from './report.ts';
 import { benchTranslate } from './translate.ts';
+import { benchXdsLoad } from './xds-load.ts';
 
 const BENCHES: Record<string, { title: string; run: () => Promise<Figure[]> | Figure[] }> = {
   pipeline: { title: 'pipeline: manifest edit → gRPC client ACK', run: benchPipeline },
   translate: { title: 'translate: 100 Gateways, one route change vs full translation', run: benchTranslate },
+  xds: { title: 'xds: 100 Gateways, 1,000 and 5,000 ADS proxies, one route on every Gateway → ACK', run: benchXdsLoad },
 };
 
 const json = process.argv.includes('--json');

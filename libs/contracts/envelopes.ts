@@ -128,6 +128,13 @@ const proxyV1 = z.object({
   snapshot: z.string().optional(),
   resourceNames: z.array(z.string()).optional(),
   errorDetail: z.object({ code: z.number().int(), message: z.string() }).optional(),
+  /**
+   * NACKs of route configurations: the Gateway API objects ("<Kind>/<namespace>/<name>") whose rules
+   * the rejected configurations hold. Optional (added within v1; older consumers ignore it).
+   */
+  objects: z.array(z.string()).optional(),
+  /** The replica's stream the event comes from, so a late `disconnected` of an older stream is told apart. */
+  stream: z.string().optional(),
   replica: z.string(),
   emittedAt: iso,
 });

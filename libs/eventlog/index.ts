@@ -76,6 +76,21 @@ export async function publishEvent<S extends z.ZodType>(
   return { seq: ack.seq, duplicate: ack.duplicate };
 }
 
+/**
+ * Like publishEvent, but a core NATS publish: the stream still stores it (and drops a duplicate
+ * by `msgId`), without a request, a reply inbox and a timer per message. For high-volume events
+ * (one per proxy ACK) whose publisher only logs a failure: a lost acknowledgement would not be
+ * retried anyway. Throws when the connection is closed; the message is buffered while reconnecting.
+ */
+export function publishEventNoAck<S extends z.ZodType>(
+  nc: NatsConnection, schema: S, subject: string, event: z.input<S>, msgId: string,
+): void {
+  const checked = schema.parse(event);
+  const h = headers();
+  h.set('Nats-Msg-Id', msgId);
+  nc.publish(subject, encodeEnvelope(checked), { headers: h });
+}
+
 export interface FollowOptions<T> {
   stream: StreamSpec;
   filter?: string;

@@ -3,19 +3,43 @@
 //   gantry:snap:{gw}:<version> the manifest (JSON)
 //   gantry:head:{gw}           the current version, moved only after the manifest is written
 //   gantry:gateways            the set of gateways that have a head
-// The {gw} hash tag keeps one gateway's keys in one Redis Cluster slot.
+// and, for garbage collection of blobs:
+//   gantry:refs:{gw}:<version> the blob hashes a manifest refers to (a set; expires with the manifest)
+//   gantry:versions:{gw}       the versions whose manifests may still be present (a set)
+//   gantry:blobs:{gw}          every blob hash written for the gateway (a set)
+// The {gw} hash tag keeps one gateway's keys in one Redis Cluster slot, so the GC's set algebra
+// (SDIFF of the blob index and the live manifests' refs) runs inside Redis.
 import type { Redis } from 'ioredis';
 import { SnapshotManifest } from './manifest.ts';
 
 /** A superseded manifest stays readable this long, for replicas still serving it. */
-const OLD_MANIFEST_TTL_S = 3600;
+export const OLD_MANIFEST_TTL_S = 3600;
 
 export const keys = {
   blob: (gw: string, hash: string) => `gantry:x:{${gw}}:${hash}`,
   manifest: (gw: string, version: string) => `gantry:snap:{${gw}}:${version}`,
   head: (gw: string) => `gantry:head:{${gw}}`,
   gateways: 'gantry:gateways',
+  refs: (gw: string, version: string) => `gantry:refs:{${gw}}:${version}`,
+  versions: (gw: string) => `gantry:versions:{${gw}}`,
+  blobIndex: (gw: string) => `gantry:blobs:{${gw}}`,
 };
+
+/** Every blob hash a manifest refers to (resources, gRPC route variants, API listener templates). */
+export function manifestHashes(manifest: SnapshotManifest): Set<string> {
+  const out = new Set<string>();
+  for (const byName of Object.values(manifest.resources)) for (const h of Object.values(byName)) out.add(h);
+  for (const h of Object.values(manifest.grpcRoutes)) out.add(h);
+  for (const a of manifest.apiListeners) out.add(a.template);
+  return out;
+}
+
+export interface GcResult {
+  /** Blobs deleted. */
+  collected: number;
+  /** Manifests still present (the head's included), whose blobs were kept. */
+  liveManifests: number;
+}
 
 export class SnapshotWriter {
   /** Hashes known to be in Redis, per gateway: a blob is sent once, not with every snapshot. */
@@ -43,27 +67,88 @@ export class SnapshotWriter {
     const known = this.written.get(gw) ?? new Set<string>();
     const missing = [...blobs].filter(([hash]) => !known.has(hash));
     if (missing.length > 0) {
+      // Plain SET, not NX: the content is the hash's, and SET clears an expiry a removed Gateway's
+      // blobs were given (remove()), should the Gateway come back before they go.
       const p = this.redis.pipeline();
-      for (const [hash, bytes] of missing) p.set(keys.blob(gw, hash), bytes, 'NX');
+      for (const [hash, bytes] of missing) p.set(keys.blob(gw, hash), bytes);
+      p.sadd(keys.blobIndex(gw), missing.map(([hash]) => hash));
       await p.exec();
     }
+    const version = manifest.version;
     const tx = this.redis.multi();
-    tx.set(keys.manifest(gw, manifest.version), JSON.stringify(manifest));
-    tx.persist(keys.manifest(gw, manifest.version));
-    tx.set(keys.head(gw), manifest.version);
+    tx.set(keys.manifest(gw, version), JSON.stringify(manifest));
+    tx.persist(keys.manifest(gw, version));
+    tx.del(keys.refs(gw, version));
+    if (blobs.size > 0) tx.sadd(keys.refs(gw, version), [...blobs.keys()]);
+    tx.sadd(keys.versions(gw), previous ? [version, previous] : [version]);
+    tx.persist(keys.versions(gw)).persist(keys.blobIndex(gw));
+    tx.set(keys.head(gw), version);
     tx.sadd(keys.gateways, gw);
-    if (previous) tx.expire(keys.manifest(gw, previous), OLD_MANIFEST_TTL_S);
+    if (previous) tx.expire(keys.manifest(gw, previous), OLD_MANIFEST_TTL_S).expire(keys.refs(gw, previous), OLD_MANIFEST_TTL_S);
     await tx.exec();
     this.written.set(gw, new Set(blobs.keys()));
-    this.lastHeads.set(gw, manifest.version);
+    this.lastHeads.set(gw, version);
     return true;
   }
 
-  /** The gateway is gone: its head is removed and its last manifest left to expire. */
+  /**
+   * Deletes the gateway's blobs that no manifest still present refers to: not the head's, nor a
+   * superseded one's within its OLD_MANIFEST_TTL_S (a replica may be loading it). Called after the
+   * head moves. Safe against one writer per gateway (the active translator): a second writer's blobs
+   * written ahead of its manifest could be collected in between.
+   */
+  async collectGarbage(gw: string): Promise<GcResult> {
+    const versions = await this.redis.smembers(keys.versions(gw));
+    const head = await this.redis.get(keys.head(gw));
+    if (head && !versions.includes(head)) versions.push(head);
+    const present = versions.length === 0 ? [] : await this.redis.pipeline(
+      versions.flatMap((v) => [['exists', keys.manifest(gw, v)], ['exists', keys.refs(gw, v)]]),
+    ).exec();
+    const live: string[] = [];
+    const gone: string[] = [];
+    for (const [i, v] of versions.entries()) {
+      const [manifestExists, refsExist] = [present![2 * i][1], present![2 * i + 1][1]];
+      if (manifestExists !== 1) { gone.push(v); continue; }
+      live.push(v);
+      // A manifest written before refs sets existed: derive them, never collect what it uses.
+      if (refsExist !== 1) await this.backfillRefs(gw, v);
+    }
+    if (gone.length > 0) {
+      await this.redis.multi().srem(keys.versions(gw), gone).del(gone.map((v) => keys.refs(gw, v))).exec();
+    }
+    const garbage = await this.redis.sdiff(keys.blobIndex(gw), ...live.map((v) => keys.refs(gw, v)));
+    for (let i = 0; i < garbage.length; i += 500) {
+      const batch = garbage.slice(i, i + 500);
+      await this.redis.multi().del(batch.map((h) => keys.blob(gw, h))).srem(keys.blobIndex(gw), batch).exec();
+    }
+    const written = this.written.get(gw);
+    if (written) for (const h of garbage) written.delete(h);
+    return { collected: garbage.length, liveManifests: live.length };
+  }
+
+  private async backfillRefs(gw: string, version: string): Promise<void> {
+    const manifest = await readManifest(this.redis, gw, version);
+    if (!manifest) return;
+    const hashes = [...manifestHashes(manifest)];
+    const ttl = await this.redis.ttl(keys.manifest(gw, version));
+    const tx = this.redis.multi();
+    if (hashes.length > 0) tx.sadd(keys.refs(gw, version), hashes);
+    if (ttl > 0) tx.expire(keys.refs(gw, version), ttl);
+    await tx.exec();
+  }
+
+  /**
+   * The gateway is gone: its head is removed and its last manifest left to expire; so are its
+   * blobs and GC sets, after the same delay (no later write of the gateway would collect them).
+   * A write of the gateway before then persists what it uses again.
+   */
   async remove(gw: string): Promise<void> {
     const previous = await this.redis.get(keys.head(gw));
+    const hashes = await this.redis.smembers(keys.blobIndex(gw));
     const tx = this.redis.multi().del(keys.head(gw)).srem(keys.gateways, gw);
-    if (previous) tx.expire(keys.manifest(gw, previous), OLD_MANIFEST_TTL_S);
+    if (previous) tx.expire(keys.manifest(gw, previous), OLD_MANIFEST_TTL_S).expire(keys.refs(gw, previous), OLD_MANIFEST_TTL_S);
+    for (const h of hashes) tx.expire(keys.blob(gw, h), OLD_MANIFEST_TTL_S);
+    tx.expire(keys.blobIndex(gw), OLD_MANIFEST_TTL_S).expire(keys.versions(gw), OLD_MANIFEST_TTL_S);
     await tx.exec();
     this.written.delete(gw);
     this.lastHeads.delete(gw);

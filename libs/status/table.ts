@@ -3,6 +3,7 @@
 import { readdirSync, readFileSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { PROXIES_DIR, PROXY_TYPES, type ProxiesDocument, type ProxyRecord } from './index.ts';
 
 export interface StatusEntry {
   kind: string;
@@ -30,7 +31,7 @@ export function readStatusDir(dir: string): StatusEntry[] {
     }
     for (const item of items) {
       const n = item.name;
-      if (n.startsWith('.')) continue;
+      if (n.startsWith('.') || (rel === '' && n === PROXIES_DIR)) continue;
       const relPath = rel ? `${rel}/${n}` : n;
       if (item.isDirectory()) { walk(relPath); continue; }
       if (!n.endsWith('.yaml')) continue;
@@ -127,6 +128,69 @@ export function formatStatusTable(entries: StatusEntry[]): string {
     || a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
   const header: Row = ['KIND', 'NAMESPACE', 'NAME', 'GEN', 'PARENT', 'CONDITIONS', 'MESSAGE'];
   const rows: Row[] = [header, ...sorted.flatMap(rowsOf)];
+  const widths = header.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows
+    .map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ').trimEnd())
+    .join('\n');
+}
+
+// --- proxies ----------------------------------------------------------------------------------------
+
+/** Every `_proxies/<ns>/<gateway>.yaml` under `dir`, sorted by Gateway; unreadable files are skipped with a note. */
+export function readProxiesDir(dir: string): { gateways: ProxiesDocument[]; errors: string[] } {
+  const gateways: ProxiesDocument[] = [];
+  const errors: string[] = [];
+  const root = join(dir, PROXIES_DIR);
+  let namespaces: string[];
+  try {
+    namespaces = readdirSync(root).filter((n) => !n.startsWith('.')).sort();
+  } catch {
+    return { gateways, errors };
+  }
+  for (const ns of namespaces) {
+    let files: string[];
+    try {
+      files = readdirSync(join(root, ns)).filter((n) => n.endsWith('.yaml') && !n.startsWith('.')).sort();
+    } catch {
+      continue;
+    }
+    for (const f of files) {
+      try {
+        const doc = parse(readFileSync(join(root, ns, f), 'utf8')) as unknown;
+        if (!isObj(doc) || typeof doc.gateway !== 'string' || !Array.isArray(doc.proxies)) throw new Error('not a proxies document');
+        gateways.push({ gateway: doc.gateway, proxies: doc.proxies.filter(isObj) as unknown as ProxyRecord[] });
+      } catch (err) {
+        errors.push(`${PROXIES_DIR}/${ns}/${f}: ${(err as Error).message}`);
+      }
+    }
+  }
+  gateways.sort((a, b) => a.gateway.localeCompare(b.gateway));
+  return { gateways, errors };
+}
+
+/**
+ * The proxies table `gantry status` prints after the objects: per proxy its Gateway, node, per type
+ * (LDS, RDS, CDS, EDS, SDS) the ACKed version or `NACK`, replica and last event; NACK messages last.
+ */
+export function formatProxiesTable(gateways: readonly ProxiesDocument[]): string {
+  const header = ['GATEWAY', 'NODE', ...PROXY_TYPES.map((t) => t.short), 'REPLICA', 'LAST SEEN', 'MESSAGE'];
+  const rows: string[][] = [header];
+  for (const g of gateways) {
+    for (const p of g.proxies) {
+      const types = isObj(p.types) ? p.types : {};
+      const cells = PROXY_TYPES.map(({ short }) => {
+        const t = isObj(types[short]) ? types[short] : undefined;
+        if (t?.nack) return 'NACK';
+        return typeof t?.acked === 'string' && t.acked ? t.acked : '-';
+      });
+      const messages = PROXY_TYPES.flatMap(({ short }) => {
+        const nack = isObj(types[short]) ? types[short].nack : undefined;
+        return isObj(nack) ? [`${short} ${String(nack.version ?? '?')}: ${String(nack.message ?? '')}`] : [];
+      });
+      rows.push([g.gateway, String(p.node ?? '?') || '(no id)', ...cells, String(p.replica ?? '-'), String(p.lastSeen ?? '-'), messages.join('; ')]);
+    }
+  }
+  if (rows.length === 1) return 'No proxies connected.';
   const widths = header.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   return rows
     .map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ').trimEnd())

@@ -8,6 +8,7 @@ import { GATEWAY_GROUP, type ParentRef } from './objects.ts';
 import type { RouteModel } from './routes.ts';
 import { ruleVerdicts } from './filters.ts';
 import { notOk, ok, stampFor, type Condition, type Verdict } from './status.ts';
+import { compact } from './ir.ts';
 
 export interface Attachment {
   route: RouteModel;
@@ -80,31 +81,71 @@ export interface AttachContext {
   resolvedRefs: (route: RouteModel) => Verdict;
 }
 
-/** Attaches `routes` (those referring to `gateway`) to its listeners. */
-export function attachRoutes(gateway: GatewayModel, routes: RouteModel[], ctx: AttachContext): GatewayAttachments {
+/** One route's attachment to one Gateway: where it lands and its parent statuses there. */
+export interface RouteAttachment {
+  attachments: Attachment[];
+  /** Absent when no parentRef of the route names the Gateway. */
+  statuses?: RouteParentStatus[];
+  /** What it was computed from besides the Gateway and the shared state (see AttachMemo). */
+  deps: unknown;
+}
+
+/**
+ * The attachments of one Gateway model's routes from its previous translation, by route, so that a
+ * route change re-attaches that route only. Valid for one Gateway model and one shared state: the
+ * caller starts a new one when either changes. A route's entry is reused while the route and its
+ * `deps` (what its backends resolved to) are the same; reused attachments keep their identity,
+ * which later stages memoize on. Reused conditions keep the time they were stamped with: they are
+ * unchanged, and the reporter keeps an unchanged condition's lastTransitionTime anyway.
+ */
+export type AttachMemo = Map<RouteModel, RouteAttachment>;
+
+function attachRoute(gateway: GatewayModel, route: RouteModel, ctx: AttachContext, deps: unknown): RouteAttachment {
+  const stamp = stampFor(route.id.generation, ctx.now);
+  const attachments: Attachment[] = [];
+  const statuses: RouteParentStatus[] = [];
+  for (const ref of route.parentRefs) {
+    const parent = refParent(route, ref, gateway);
+    if (!parent) continue;
+    const result = attachOne(gateway, route, ref, parent, ctx.state);
+    attachments.push(...result.attachments);
+    const conditions = [stamp('Accepted', result.accepted)];
+    if (route.invalid === undefined) conditions.push(stamp('ResolvedRefs', ctx.resolvedRefs(route)));
+    const partiallyInvalid = ruleVerdicts(route.rules.map((r) => r.compiled ?? {})).partiallyInvalid;
+    if (partiallyInvalid) conditions.push(stamp('PartiallyInvalid', partiallyInvalid));
+    statuses.push({ parentRef: canonicalParentRef(route, ref), controllerName: ctx.controllerName, conditions: compact(conditions) });
+  }
+  return statuses.length > 0 ? { attachments: compact(attachments), statuses: compact(statuses), deps } : { attachments: compact(attachments), deps };
+}
+
+/**
+ * Attaches `routes` (those referring to `gateway`) to its listeners. With `memo` (see AttachMemo),
+ * `deps(route)` names what the route's attachment depends on beyond the Gateway and shared state.
+ */
+export function attachRoutes(
+  gateway: GatewayModel, routes: RouteModel[], ctx: AttachContext,
+  memo?: { previous: AttachMemo; next: AttachMemo; deps: (route: RouteModel) => unknown },
+): GatewayAttachments {
   const attachments: Attachment[] = [];
   const attachedTo = new Map<string, Set<string>>();
   const parents = new Map<string, RouteParentStatus[]>();
   for (const route of routes) {
-    const stamp = stampFor(route.id.generation, ctx.now);
-    const statuses: RouteParentStatus[] = [];
-    for (const ref of route.parentRefs) {
-      const parent = refParent(route, ref, gateway);
-      if (!parent) continue;
-      const result = attachOne(gateway, route, ref, parent, ctx.state);
-      attachments.push(...result.attachments);
-      for (const a of result.attachments) {
-        const key = listenerKey(a.listener);
-        if (!attachedTo.has(key)) attachedTo.set(key, new Set());
-        attachedTo.get(key)!.add(route.key);
-      }
-      const conditions = [stamp('Accepted', result.accepted)];
-      if (route.invalid === undefined) conditions.push(stamp('ResolvedRefs', ctx.resolvedRefs(route)));
-      const partiallyInvalid = ruleVerdicts(route.rules.map((r) => r.compiled ?? {})).partiallyInvalid;
-      if (partiallyInvalid) conditions.push(stamp('PartiallyInvalid', partiallyInvalid));
-      statuses.push({ parentRef: canonicalParentRef(route, ref), controllerName: ctx.controllerName, conditions });
+    let attached: RouteAttachment;
+    if (memo) {
+      const deps = memo.deps(route);
+      const before = memo.previous.get(route);
+      attached = before && before.deps === deps ? before : attachRoute(gateway, route, ctx, deps);
+      memo.next.set(route, attached);
+    } else {
+      attached = attachRoute(gateway, route, ctx, undefined);
     }
-    if (statuses.length > 0) parents.set(route.key, statuses);
+    attachments.push(...attached.attachments);
+    for (const a of attached.attachments) {
+      const key = listenerKey(a.listener);
+      if (!attachedTo.has(key)) attachedTo.set(key, new Set());
+      attachedTo.get(key)!.add(route.key);
+    }
+    if (attached.statuses) parents.set(route.key, attached.statuses);
   }
   const attachedRoutes = new Map([...attachedTo].map(([name, keys]) => [name, keys.size]));
   return { attachments, attachedRoutes, parents };

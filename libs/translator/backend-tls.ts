@@ -126,6 +126,7 @@ export function applyBackendTls(snapshot: GatewaySnapshot, index: BackendTlsInde
 
 /** One report per policy that some Gateway of ours uses, with that Gateway as an ancestor. */
 export function backendTlsReports(index: BackendTlsIndex, snapshots: Map<string, GatewaySnapshot>, controllerName: string, now: string): StatusReport[] {
+  if (index.policies.length === 0) return []; // spares indexing every snapshot's clusters
   const clustersOf = new Map([...snapshots].map(([key, snap]) => [key, new Set(snap.clusters.map((c) => c.name ?? ''))]));
   const reports: StatusReport[] = [];
   for (const policy of index.policies) {

@@ -1,8 +1,8 @@
 // backendRefs of a route rule: which Service ports they name, whether a ReferenceGrant lets the route
 // reach across namespaces, and how the rule's traffic splits between them.
-import type { TranslatorState } from './index-state.ts';
+import type { ServicePortState, TranslatorState } from './index-state.ts';
 import { objectKey } from './index-state.ts';
-import type { ActionIR, ClusterIR, RouteKind, WeightedClusterIR } from './ir.ts';
+import { compact, type ActionIR, type ClusterIR, type RouteKind, type WeightedClusterIR } from './ir.ts';
 import { serviceClusterName } from './names.ts';
 import { GATEWAY_GROUP, type BackendRef } from './objects.ts';
 import type { BackendFiltersIR, CompiledRuleFilters, MirrorIR } from './filters.ts';
@@ -83,14 +83,20 @@ export function resolveRef(state: TranslatorState, from: RouteOrigin, ref: Omit<
   if (!port) return { ok: false, problem: notOk('BackendNotFound', `${what} has no port ${ref.port}`) };
   const unsupported = unsupportedProtocol(state, from, namespace, ref.name, port);
   if (unsupported) return { ok: false, problem: unsupported };
-  return {
-    ok: true,
-    cluster: {
-      name: serviceClusterName(namespace, ref.name, ref.port),
-      http2: from.kind === 'GRPCRoute' || HTTP2_APP_PROTOCOLS.has(port.appProtocol ?? ''),
-      endpoints: port.endpoints,
-    },
-  };
+  return { ok: true, cluster: clusterOf(port, namespace, ref.name, from.kind === 'GRPCRoute' || HTTP2_APP_PROTOCOLS.has(port.appProtocol ?? '')) };
+}
+
+/**
+ * The cluster of a Service port, one object per port state and protocol however many backendRefs
+ * name it (tens of thousands of routes share a few Services).
+ */
+const clusters = new WeakMap<ServicePortState, { http1?: ClusterIR; http2?: ClusterIR }>();
+
+function clusterOf(port: ServicePortState, namespace: string, service: string, http2: boolean): ClusterIR {
+  let known = clusters.get(port);
+  if (!known) clusters.set(port, (known = {}));
+  const slot = http2 ? 'http2' : 'http1';
+  return (known[slot] ??= { name: serviceClusterName(namespace, service, port.port), http2, endpoints: port.endpoints });
 }
 
 /**
@@ -125,7 +131,7 @@ export function resolveRule(
     else weighted.push({ cluster: cluster.name, weight: ref.weight, ...headers });
   });
   if (weighted.length === 0) return { action: { type: 'directResponse', status: NO_BACKEND_STATUS }, clusters: [], problem };
-  const action: ActionIR = failedWeight > 0 ? { type: 'forward', clusters: weighted, failedWeight } : { type: 'forward', clusters: weighted };
+  const action: ActionIR = failedWeight > 0 ? { type: 'forward', clusters: compact(weighted), failedWeight } : { type: 'forward', clusters: compact(weighted) };
   return { action, clusters: [...clusters.values()], problem };
 }
 

@@ -30,6 +30,9 @@ export function intersectHostname(listener: string | undefined, route: string): 
  */
 export function effectiveHostnames(listener: string | undefined, routeHostnames: string[]): string[] {
   if (routeHostnames.length === 0) return [listener ?? ANY_HOST];
+  // Any listener hostname leaves the route's as they are: the same list when already in order.
+  const sorted = routeHostnames.every((h, i) => i === 0 || routeHostnames[i - 1] < h);
+  if ((listener === undefined || listener === ANY_HOST) && sorted) return routeHostnames;
   const out = new Set<string>();
   for (const h of routeHostnames) {
     const i = intersectHostname(listener, h);
@@ -72,9 +75,9 @@ export function mostSpecificCovering(domain: string, candidates: Iterable<string
 export function coveringHostnames(domain: string): string[] {
   if (domain === ANY_HOST) return [ANY_HOST];
   const out = [domain];
-  const labels = (domain.startsWith('*.') ? domain.slice(2) : domain).split('.');
   // "a.b.c" is covered by "*.b.c" and "*.c"; "*.b.c" by "*.c".
-  for (let i = 1; i < labels.length; i++) out.push(`*.${labels.slice(i).join('.')}`);
+  const name = domain.startsWith('*.') ? domain.slice(2) : domain;
+  for (let dot = name.indexOf('.'); dot >= 0; dot = name.indexOf('.', dot + 1)) out.push(`*${name.slice(dot)}`);
   out.push(ANY_HOST);
   return out;
 }

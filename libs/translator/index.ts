@@ -7,10 +7,11 @@
 // Services those routes use and the shared state (classes, grants, namespaces, Secrets, ConfigMaps,
 // ListenerSets, BackendTLSPolicies) only. A long-lived Translator remembers each Gateway's inputs
 // by identity and reuses its translation while they are unchanged: one route change re-translates
-// only the Gateways that route names. Identity is stable because parsed records and the models
+// only the Gateways that route names, and inside them only what the route reaches (GatewayReuse:
+// its attachment, the virtual hosts it is in). Identity is stable because parsed records and the models
 // derived from them are cached by the input object, which the World keeps while it is unchanged.
 import type { GatewaySnapshot, StatusReport, TranslateOptions, TranslateResult, TranslatorInput } from './api.ts';
-import { attachRoutes, type RouteParentStatus } from './attachment.ts';
+import { attachRoutes, type AttachMemo, type RouteParentStatus } from './attachment.ts';
 import { resolveRuleTraffic, type ResolvedRule } from './backends.ts';
 import { apiListenerTemplate, socketListener } from './envoy/listeners.ts';
 import { edsCluster, loadAssignment, unavailableCluster } from './envoy/clusters.ts';
@@ -18,11 +19,11 @@ import { grpcVariant } from './envoy/grpc-variant.ts';
 import { routeConfiguration } from './envoy/route-config.ts';
 import { gatewayModel, gatewayStatus, type GatewayModel } from './gateway.ts';
 import { acceptedClasses, gatewayClassReports } from './gatewayclass.ts';
-import { objectKey, SHARED_KINDS, StateIndex, type ObjectRecord, type TranslatorState } from './index-state.ts';
+import { objectKey, SHARED_KINDS, StateIndex, type ObjectRecord, type ServiceState, type TranslatorState } from './index-state.ts';
 import { grpcRouteConfigName, routeConfigName } from './names.ts';
 import { grpcRouteModel, httpRouteModel, type RouteModel } from './routes.ts';
 import { compareReports, ok, report, type Verdict } from './status.ts';
-import { gatewayIR } from './virtual-hosts.ts';
+import { gatewayIR, type VirtualHostMemo } from './virtual-hosts.ts';
 import { backendTlsIndex, backendTlsReports, type BackendTlsIndex } from './backend-tls.ts';
 import { withGatewayTls } from './listener-tls.ts';
 import { withTls } from './tls.ts';
@@ -85,28 +86,30 @@ function ownerTarget(owner: { group: string; kind: string; namespace: string; na
 function routesOf(gateway: GatewayModel, byParent: Map<string, RouteModel[]>): RouteModel[] {
   const targets = new Set([`${GATEWAY_GROUP}/Gateway/${gateway.key}`]);
   for (const l of gateway.listeners) if (l.owner) targets.add(ownerTarget(l.owner));
+  const names = (r: RouteModel) => r.parentRefs.some((ref) => refParent(r, ref, gateway) !== undefined);
+  // byParent's lists are in key order already: only routes of several targets need sorting.
+  if (targets.size === 1) return (byParent.get([...targets][0]) ?? []).filter(names);
   const found = new Set<RouteModel>();
   for (const target of targets) for (const r of byParent.get(target) ?? []) found.add(r);
-  return [...found].filter((r) => r.parentRefs.some((ref) => refParent(r, ref, gateway) !== undefined)).sort(byKey);
+  return [...found].filter(names).sort(byKey);
 }
 
-/** "<namespace>/<name>" of every Service a route refers to anywhere (backends, mirrors, filters). */
+/**
+ * "<namespace>/<name>" of every Service a route's backends may resolve to: what resolveRuleTraffic
+ * (backends.ts) looks up, the rules' backendRefs and RequestMirror targets (any kind: a superset
+ * only costs a needless re-translation).
+ */
 const serviceRefs = new WeakMap<RouteModel, string[]>();
 
 function servicesOf(route: RouteModel): string[] {
   let keys = serviceRefs.get(route);
   if (keys) return keys;
   const found = new Set<string>();
-  const visit = (v: unknown, depth: number): void => {
-    if (depth > 8 || typeof v !== 'object' || v === null) return;
-    if (Array.isArray(v)) return v.forEach((x) => visit(x, depth + 1));
-    const o = v as Record<string, unknown>;
-    if (typeof o.name === 'string' && (o.kind === undefined || o.kind === 'Service') && (o.group === undefined || o.group === '') && 'port' in o) {
-      found.add(objectKey(typeof o.namespace === 'string' ? o.namespace : route.id.namespace, o.name));
-    }
-    for (const [k, x] of Object.entries(o)) if (k !== 'id' && k !== 'precedence') visit(x, depth + 1);
-  };
-  visit(route.rules, 0);
+  const add = (ref: { name: string; namespace?: string }) => found.add(objectKey(ref.namespace ?? route.id.namespace, ref.name));
+  for (const rule of route.rules) {
+    rule.backendRefs.forEach(add);
+    for (const mirror of rule.compiled?.mirrors ?? []) add(mirror.backendRef);
+  }
   keys = [...found].sort();
   serviceRefs.set(route, keys);
   return keys;
@@ -116,16 +119,26 @@ function sameRefs(a: readonly unknown[] | undefined, b: readonly unknown[]): boo
   return a !== undefined && a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-/** Backend resolution depends on the route only, not on the Gateway: done once per route. */
-function backendResolver(state: TranslatorState): { resolve: (r: RouteModel) => ResolvedRule[]; resolvedRefs: (r: RouteModel) => Verdict } {
-  const cache = new Map<string, ResolvedRule[]>();
+interface Resolution {
+  shared: number;
+  /** The states of the Services the route refers to (servicesOf order), as resolved against. */
+  services: Array<ServiceState | undefined>;
+  rules: ResolvedRule[];
+}
+
+/**
+ * Backend resolution depends on the route, the Services it refers to and the shared state only,
+ * not on the Gateway: done once per route, and kept while those are unchanged, so that a resolved
+ * route keeps its identity across translations (what attachment and IR memoize on).
+ */
+function backendResolver(state: TranslatorState, shared: number, memo: WeakMap<RouteModel, Resolution>): { resolve: (r: RouteModel) => ResolvedRule[]; resolvedRefs: (r: RouteModel) => Verdict } {
   const resolve = (route: RouteModel) => {
-    let rules = cache.get(route.key);
-    if (!rules) {
-      const from = { kind: route.kind, namespace: route.id.namespace };
-      rules = route.rules.map((rule) => resolveRuleTraffic(state, from, rule));
-      cache.set(route.key, rules);
-    }
+    const keys = servicesOf(route);
+    const known = memo.get(route);
+    if (known && known.shared === shared && keys.every((k, i) => state.services.get(k) === known.services[i])) return known.rules;
+    const from = { kind: route.kind, namespace: route.id.namespace };
+    const rules = route.rules.map((rule) => resolveRuleTraffic(state, from, rule));
+    memo.set(route, { shared, services: keys.map((k) => state.services.get(k)), rules });
     return rules;
   };
   const resolvedRefs = (route: RouteModel) => resolve(route).find((r) => r.problem)?.problem ?? ok('ResolvedRefs');
@@ -149,15 +162,30 @@ export interface GatewayContext {
   backendTls: BackendTlsIndex;
 }
 
+/**
+ * What a Gateway's previous translation leaves for the next one of the same Gateway model in the
+ * same shared state: its routes' attachments and its virtual hosts. `translateGateway` reads the
+ * previous one and fills the next.
+ */
+export interface GatewayReuse {
+  attach: AttachMemo;
+  virtualHosts: VirtualHostMemo;
+}
+
+export const noReuse = (): GatewayReuse => ({ attach: new Map(), virtualHosts: new Map() });
+
 /** One Gateway: `routes` are the routes whose parentRefs name it. */
-export function translateGateway(gateway: GatewayModel, routes: RouteModel[], ctx: GatewayContext): GatewayTranslation {
-  const { attachments: attached, attachedRoutes, parents } = attachRoutes(gateway, routes, ctx);
+export function translateGateway(
+  gateway: GatewayModel, routes: RouteModel[], ctx: GatewayContext, previous: GatewayReuse = noReuse(), next: GatewayReuse = noReuse(),
+): GatewayTranslation {
+  const { attachments: attached, attachedRoutes, parents } = attachRoutes(gateway, routes, ctx, { previous: previous.attach, next: next.attach, deps: ctx.resolve });
   if (gateway.invalid !== undefined || gateway.rejected) return { attachedRoutes, parents };
   const attachments = attached.filter((a) => a.listener.usable); // only programmed listeners reach Envoy
   // TCP and UDP listeners get a layer-4 proxy (l4-routes.ts); the others an HTTP connection manager.
   const l4 = l4IR(gateway, attachments, ctx.resolve, ctx.state);
   const httpGateway = { ...gateway, listeners: gateway.listeners.filter((l) => !isL4Listener(l)) };
-  const ir = gatewayIR(httpGateway, attachments.filter((a) => !isL4Listener(a.listener) && a.route.kind !== 'TLSRoute'), ctx.resolve);
+  const http = attachments.filter((a) => !isL4Listener(a.listener) && a.route.kind !== 'TLSRoute');
+  const ir = gatewayIR(httpGateway, http, ctx.resolve, { previous: previous.virtualHosts, next: next.virtualHosts });
   const clusterByName = new Map([...l4.clusters, ...ir.clusters, unavailableCluster].map((c) => [c.name, c]));
   const clusterIRs = [...clusterByName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const routeConfigs = ir.ports.map((port) => routeConfiguration(routeConfigName(gateway.key, port.port), port));
@@ -186,6 +214,8 @@ interface GatewayMemo {
   deps: unknown[];
   result: GatewayTranslation;
   reports: StatusReport[];
+  /** For the next translation of the same merged Gateway (see GatewayReuse). */
+  reuse: GatewayReuse;
 }
 
 function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
@@ -212,6 +242,7 @@ export class Translator {
   private readonly byParent = new Map<string, RouteModel[]>();
   private readonly routeByKey = new Map<string, RouteModel>();
   private sharedVersion = 0;
+  private readonly resolutions = new WeakMap<RouteModel, Resolution>();
 
   constructor(private readonly opts: TranslateOptions) {}
 
@@ -237,7 +268,9 @@ export class Translator {
 
     const { opts } = this;
     const classes = acceptedClasses(index, opts.controllerName);
-    const ctx: GatewayContext = { state: index, controllerName: opts.controllerName, now, ...backendResolver(index), backendTls: backendTlsIndex(index) };
+    const ctx: GatewayContext = {
+      state: index, controllerName: opts.controllerName, now, ...backendResolver(index, this.sharedVersion, this.resolutions), backendTls: backendTlsIndex(index),
+    };
     const ours = new Map(ourGateways(index, classes).map((g) => [g.key, g]));
     const changed = new Set<string>();
     const routesToReport = new Set<string>();
@@ -247,8 +280,14 @@ export class Translator {
       if (before && declared && !dirty.has(key)) continue;
       const memo = declared ? this.translateOne(declared, before, index, ctx, now) : undefined;
       if (memo === before) continue;
-      this.forget(key, before, routesToReport);
-      if (memo) this.remember(key, memo, routesToReport);
+      this.forget(key, before);
+      if (memo) this.remember(key, memo);
+      // A route's report changes only where its parent statuses from this Gateway did (they keep
+      // their identity while its attachment is reused).
+      const parentsBefore = before?.result.parents;
+      const parentsAfter = memo?.result.parents;
+      for (const [routeKey, p] of parentsBefore ?? []) if (parentsAfter?.get(routeKey) !== p) routesToReport.add(routeKey);
+      for (const [routeKey, p] of parentsAfter ?? []) if (parentsBefore?.get(routeKey) !== p) routesToReport.add(routeKey);
       if (memo?.result.snapshot !== before?.result.snapshot) changed.add(key);
     }
     for (const routeKey of routesToReport) this.reportRoute(routeKey);
@@ -262,9 +301,11 @@ export class Translator {
       else retained.push(key);
       reports.push(...memo.reports);
       const cls = memo.merged.gateway.className!;
-      gatewaysByClass.set(cls, [...(gatewaysByClass.get(cls) ?? []), key]);
+      const ofClass = gatewaysByClass.get(cls);
+      if (ofClass) ofClass.push(key);
+      else gatewaysByClass.set(cls, [key]);
     }
-    reports.push(...this.routeReports.values());
+    for (const r of this.routeReports.values()) reports.push(r); // tens of thousands: no spread
     reports.push(...gatewayClassReports(index, classes, gatewaysByClass, now));
     reports.push(...backendTlsReports(ctx.backendTls, snapshots, opts.controllerName, now));
     return { snapshots, retained, reports, changed };
@@ -304,8 +345,19 @@ export class Translator {
     this.routeByKey.set(route.key, route);
     for (const target of parentTargets(route)) {
       const list = this.byParent.get(target);
-      if (list) list.push(route);
-      else this.byParent.set(target, [route]);
+      if (!list) {
+        this.byParent.set(target, [route]);
+        continue;
+      }
+      // Kept in key order (binary search for the place), which is the order routesOf() returns.
+      let lo = 0;
+      let hi = list.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (list[mid].key < route.key) lo = mid + 1;
+        else hi = mid;
+      }
+      list.splice(lo, 0, route);
     }
   }
 
@@ -318,23 +370,17 @@ export class Translator {
     }
   }
 
-  private forget(key: string, memo: GatewayMemo | undefined, routesToReport: Set<string>): void {
+  private forget(key: string, memo: GatewayMemo | undefined): void {
     this.memos.delete(key);
     if (!memo) return;
     for (const svc of memo.services) this.gatewaysByService.get(svc)?.delete(key);
-    for (const route of memo.named) {
-      this.routeGateways.get(route.key)?.delete(key);
-      routesToReport.add(route.key);
-    }
+    for (const route of memo.named) this.routeGateways.get(route.key)?.delete(key);
   }
 
-  private remember(key: string, memo: GatewayMemo, routesToReport: Set<string>): void {
+  private remember(key: string, memo: GatewayMemo): void {
     this.memos.set(key, memo);
     for (const svc of memo.services) addTo(this.gatewaysByService, svc, key);
-    for (const route of memo.named) {
-      addTo(this.routeGateways, route.key, key);
-      routesToReport.add(route.key);
-    }
+    for (const route of memo.named) addTo(this.routeGateways, route.key, key);
   }
 
   /** A route's status: its parent statuses from every Gateway that gives it one, in Gateway order. */
@@ -353,7 +399,9 @@ export class Translator {
       this.routeReports.delete(routeKey);
       return;
     }
-    this.routeReports.set(routeKey, report(route.id, { parents }, keys));
+    // A route of one Gateway (the common case) shares that Gateway's statuses rather than copy them.
+    const own = keys.length === 1 ? this.memos.get(keys[0])!.result.parents.get(routeKey)! : parents;
+    this.routeReports.set(routeKey, report(route.id, { parents: own }, keys));
   }
 
   private translateOne(declared: GatewayModel, before: GatewayMemo | undefined, state: TranslatorState, ctx: GatewayContext, now: string): GatewayMemo {
@@ -368,7 +416,8 @@ export class Translator {
     if (before && sameRefs(before.deps, deps)) return before;
 
     const { gateway, sets } = merged;
-    const result = translateGateway(gateway, named, ctx);
+    const reuse = noReuse();
+    const result = translateGateway(gateway, named, ctx, before?.merged === merged ? before.reuse : noReuse(), reuse);
     const reports = [
       report(gateway.id, gatewayStatus({
         gateway, attachedRoutes: result.attachedRoutes, defaultAddress: this.opts.defaultAddress, now,
@@ -376,7 +425,7 @@ export class Translator {
       }), [gateway.key]),
       ...sets.map((set) => listenerSetReport(set, result.attachedRoutes, now)),
     ];
-    return { declared, shared: this.sharedVersion, merged, named, services, deps, result, reports };
+    return { declared, shared: this.sharedVersion, merged, named, services, deps, result, reports, reuse };
   }
 }
 

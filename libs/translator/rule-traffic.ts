@@ -2,7 +2,7 @@
 // and the filters applied on the way. A redirect is settled here because its Location port depends
 // on the listener the request came in on.
 import type { ResolvedRule } from './backends.ts';
-import { redirectFor, type RouteFiltersIR } from './filters.ts';
+import { redirectFor, type MirrorIR, type RouteFiltersIR } from './filters.ts';
 import type { ListenerModel } from './gateway.ts';
 import type { ActionIR } from './ir.ts';
 import type { RuleModel } from './routes.ts';
@@ -18,5 +18,13 @@ export function ruleTraffic(
     return { action: { type: 'redirect', redirect: redirectFor(compiled.redirect, listener) }, filters };
   }
   if (!compiled) return { action: resolved.action };
-  return { action: resolved.action, filters: { ...compiled.filters, mirrors: resolved.mirrors ?? [] } };
+  return { action: resolved.action, filters: routeFilters(compiled.filters, resolved.mirrors) };
+}
+
+/** Most rules have no filters: they share one object rather than each hold an empty one. */
+const NO_FILTERS: RouteFiltersIR = Object.freeze({ mirrors: Object.freeze([]) as unknown as MirrorIR[] });
+
+function routeFilters(filters: Omit<RouteFiltersIR, 'mirrors'>, mirrors: MirrorIR[] | undefined): RouteFiltersIR {
+  for (const key in filters) if (filters[key as keyof typeof filters] !== undefined) return { ...filters, mirrors: mirrors ?? [] };
+  return mirrors?.length ? { mirrors } : NO_FILTERS;
 }

@@ -33,3 +33,51 @@ export function parseNode(node: Pick<Node__Output, 'id' | 'cluster'> | null | un
   }
   return { ok: true, value: { gateway: cluster, nodeId: node.id ?? '' } };
 }
+
+// --- proxy authentication (mTLS) ---------------------------------------------------------------
+// With client certificates required, a proxy proves which Gateway it serves with a SPIFFE URI SAN,
+// `spiffe://<trust-domain>/ns/<namespace>/gateway/<name>`, the form Istio and cert-manager's SPIFFE
+// issuers give workloads; it must name the Gateway its node.cluster names.
+
+export const SPIFFE_FORM = 'spiffe://<trust-domain>/ns/<namespace>/gateway/<name>';
+
+/** The URI SANs of Node's `subjectaltname` ("DNS:a, URI:spiffe://…"; values with `,` or `"` are JSON-quoted). */
+export function uriSans(subjectAltName: string | undefined): string[] {
+  if (!subjectAltName) return [];
+  const out: string[] = [];
+  const re = /(?:^|, )URI:("(?:[^"\\]|\\.)*"|[^,]*)/g;
+  for (const m of subjectAltName.matchAll(re)) {
+    const v = m[1];
+    try {
+      out.push(v.startsWith('"') ? (JSON.parse(v) as string) : v);
+    } catch {
+      // not a value we can read: no identity from it
+    }
+  }
+  return out;
+}
+
+/** The Gateways ("<namespace>/<name>") a certificate's SPIFFE IDs name, in `trustDomain` when one is given. */
+export function spiffeGateways(subjectAltName: string | undefined, trustDomain?: string): string[] {
+  const out: string[] = [];
+  for (const uri of uriSans(subjectAltName)) {
+    const m = /^spiffe:\/\/([^/]+)\/ns\/([^/]+)\/gateway\/([^/]+)$/.exec(uri);
+    if (!m || (trustDomain !== undefined && m[1] !== trustDomain)) continue;
+    out.push(`${m[2]}/${m[3]}`);
+  }
+  return out;
+}
+
+/**
+ * Whether a client certificate (its `subjectaltname`, undefined when the peer sent none) may serve
+ * `gateway`: undefined when it may, else the reason (for PERMISSION_DENIED).
+ */
+export function checkProxyIdentity(subjectAltName: string | undefined, gateway: string, trustDomain?: string): string | undefined {
+  const named = spiffeGateways(subjectAltName, trustDomain);
+  if (named.includes(gateway)) return undefined;
+  const domain = trustDomain ? ` in trust domain ${trustDomain}` : '';
+  if (named.length === 0) {
+    return `the client certificate has no SPIFFE ID ${SPIFFE_FORM}${domain}; node.cluster names Gateway ${gateway}`;
+  }
+  return `the client certificate is for Gateway ${named.join(', ')}, not ${gateway} (node.cluster)`;
+}

@@ -94,6 +94,28 @@ function lookup(snap: GatewaySnapshot, typeUrl: string, name: string): ResolvedR
  * Names that do not exist are left out (they are sent once they appear).
  */
 export function resolve(snap: GatewaySnapshot, typeUrl: string, sub: Subscription): Resolved {
+  // Streams of one Gateway mostly hold the same subscriptions (Envoys of one deployment): each is
+  // resolved, sorted and hashed once per snapshot and shared, not once per stream. Callers never
+  // change a Resolved. Bounded: past the cap, further subscriptions are resolved every time.
+  const key = subscriptionKey(typeUrl, sub);
+  let cache = resolutions.get(snap);
+  const hit = cache?.get(key);
+  if (hit) return hit;
+  const resolved = resolveUncached(snap, typeUrl, sub);
+  if (!cache) resolutions.set(snap, (cache = new Map()));
+  if (cache.size < MAX_RESOLUTIONS_PER_SNAPSHOT) cache.set(key, resolved);
+  return resolved;
+}
+
+const resolutions = new WeakMap<GatewaySnapshot, Map<string, Resolved>>();
+const MAX_RESOLUTIONS_PER_SNAPSHOT = 4096;
+
+function subscriptionKey(typeUrl: string, sub: Subscription): string {
+  const names = sub.names.size <= 1 ? [...sub.names].join('') : [...sub.names].sort().join('\n');
+  return `${typeUrl}\n${sub.wildcard ? '*' : '-'}\n${names}`;
+}
+
+function resolveUncached(snap: GatewaySnapshot, typeUrl: string, sub: Subscription): Resolved {
   const out = new Map<string, ResolvedResource>();
   if (sub.wildcard) {
     for (const [name, hash] of Object.entries(snap.manifest.resources[typeUrl] ?? {})) {

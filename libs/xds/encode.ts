@@ -39,43 +39,113 @@ function nameOf(type: protobuf.Type): string {
   return name;
 }
 
-function checkMessage(type: protobuf.Type, value: unknown, path: string, top: string): void {
+interface FieldShape {
+  repeated: boolean;
+  map: boolean;
+  /** Message fields: the message type. */
+  message?: protobuf.Type;
+  /** Enum fields: value numbers by name. */
+  enumValues?: Record<string, number>;
+  /** Scalar fields: the proto type. */
+  scalar?: string;
+}
+
+/** Per message type, its fields resolved once (resolving on every check costs more than the check). */
+const shapes = new WeakMap<protobuf.Type, Map<string, FieldShape>>();
+
+function shapeOf(type: protobuf.Type): Map<string, FieldShape> {
+  let shape = shapes.get(type);
+  if (shape) return shape;
+  shape = new Map();
+  for (const field of type.fieldsArray) {
+    field.resolve();
+    const child = field.resolvedType;
+    const out: FieldShape = { repeated: field.repeated, map: field.map };
+    if (child instanceof protobuf.Enum) out.enumValues = child.values;
+    else if (child) out.message = child as protobuf.Type;
+    else out.scalar = field.type;
+    shape.set(field.name, out);
+  }
+  shapes.set(type, shape);
+  return shape;
+}
+
+function enumNumber(shape: FieldShape, v: unknown, top: string, path: string): number {
+  if (typeof v === 'number') return v;
+  const n = typeof v === 'string' ? shape.enumValues![v] : undefined;
+  if (n === undefined) throw new ProtoShapeError(top, path, `expected an enum value, got ${typeof v} ${JSON.stringify(v)}`);
+  return n;
+}
+
+/**
+ * Checks `value` against the message type and returns it ready for protobufjs' encoder: the same
+ * object, or a copy where enum names were replaced by their numbers (the encoder writes numbers;
+ * protobufjs' fromObject would convert them too, but it also copies every message, which costs
+ * more than the encode itself).
+ */
+function checkMessage(type: protobuf.Type, value: unknown, path: string, top: string): Record<string, unknown> {
   if (!isPlainObject(value)) throw new ProtoShapeError(top, path, `expected a ${nameOf(type)} object`);
   if (nameOf(type) === 'google.protobuf.Any') {
     if (typeof value.type_url !== 'string' || !(value.value instanceof Uint8Array)) {
       throw new ProtoShapeError(top, path, 'Any must be built with pack() (type_url + encoded value)');
     }
-    return;
+    return value;
   }
-  for (const [key, fieldValue] of Object.entries(value)) {
+  const shape = shapeOf(type);
+  let out: Record<string, unknown> | undefined;
+  for (const key of Object.keys(value)) {
+    const fieldValue = value[key];
     if (fieldValue === undefined || fieldValue === null) continue;
-    const field = type.fields[key];
+    const field = shape.get(key);
     if (!field) {
       if (type.oneofs?.[key]) continue; // the virtual oneof discriminator written by --oneofs
       throw new ProtoShapeError(top, `${path}.${key}`, `unknown field "${key}" of ${nameOf(type)}`);
     }
-    field.resolve();
-    const child = field.resolvedType;
-    if (!child || !('fields' in child)) {
-      // Scalars and enums: protobufjs would coerce a wrong JS type (e.g. "8080" for a uint32) silently.
-      const values = field.repeated ? (Array.isArray(fieldValue) ? fieldValue : [fieldValue]) : field.map ? Object.values(fieldValue as object) : [fieldValue];
-      const want = child ? 'enum' : field.type;
-      for (const v of values) {
-        if (!scalarFits(want, v)) throw new ProtoShapeError(top, `${path}.${key}`, `expected ${want}, got ${typeof v} ${JSON.stringify(v)}`);
+    const at = `${path}.${key}`;
+    let next: unknown = fieldValue;
+    if (field.message) {
+      const child = field.message;
+      if (field.map) {
+        if (!isPlainObject(fieldValue)) throw new ProtoShapeError(top, at, 'expected a map');
+        next = mapValues(fieldValue, (v, k) => checkMessage(child, v, `${at}[${k}]`, top));
+      } else if (field.repeated) {
+        if (!Array.isArray(fieldValue)) throw new ProtoShapeError(top, at, 'expected a list');
+        next = sameOrCopy(fieldValue, (v, i) => checkMessage(child, v, `${at}[${i}]`, top));
+      } else {
+        next = checkMessage(child, fieldValue, at, top);
       }
-      continue;
-    }
-    const childType = child as protobuf.Type;
-    if (field.map) {
-      if (!isPlainObject(fieldValue)) throw new ProtoShapeError(top, `${path}.${key}`, 'expected a map');
-      for (const [k, v] of Object.entries(fieldValue)) checkMessage(childType, v, `${path}.${key}[${k}]`, top);
-    } else if (field.repeated) {
-      if (!Array.isArray(fieldValue)) throw new ProtoShapeError(top, `${path}.${key}`, 'expected a list');
-      fieldValue.forEach((v, i) => checkMessage(childType, v, `${path}.${key}[${i}]`, top));
+    } else if (field.enumValues) {
+      if (field.map) next = mapValues(fieldValue as Record<string, unknown>, (v) => enumNumber(field, v, top, at));
+      else if (field.repeated) next = sameOrCopy(Array.isArray(fieldValue) ? fieldValue : [fieldValue], (v) => enumNumber(field, v, top, at));
+      else next = enumNumber(field, fieldValue, top, at);
     } else {
-      checkMessage(childType, fieldValue, `${path}.${key}`, top);
+      // protobufjs would coerce a wrong JS type (e.g. "8080" for a uint32) silently.
+      const values = field.repeated ? (Array.isArray(fieldValue) ? fieldValue : [fieldValue]) : field.map ? Object.values(fieldValue as object) : [fieldValue];
+      for (const v of values) {
+        if (!scalarFits(field.scalar!, v)) throw new ProtoShapeError(top, at, `expected ${field.scalar}, got ${typeof v} ${JSON.stringify(v)}`);
+      }
     }
+    if (next !== fieldValue) (out ??= { ...value })[key] = next;
   }
+  return out ?? value;
+}
+
+function sameOrCopy(list: unknown[], check: (v: unknown, i: number) => unknown): unknown[] {
+  let out: unknown[] | undefined;
+  list.forEach((v, i) => {
+    const next = check(v, i);
+    if (next !== v) (out ??= [...list])[i] = next;
+  });
+  return out ?? list;
+}
+
+function mapValues(map: Record<string, unknown>, check: (v: unknown, k: string) => unknown): Record<string, unknown> {
+  let out: Record<string, unknown> | undefined;
+  for (const [k, v] of Object.entries(map)) {
+    const next = check(v, k);
+    if (next !== v) (out ??= { ...map })[k] = next;
+  }
+  return out ?? map;
 }
 
 /** Encodes a message of a known Envoy type, rejecting any field the descriptor does not have. */
@@ -86,8 +156,7 @@ export function encode<K extends EnvoyTypeName>(typeName: K, message: EnvoyTypes
 /** Encoding by a type name known only at run time (resources read back from a snapshot). */
 export function encodeUnchecked(typeName: string, message: unknown): Buffer {
   const type = lookupType(typeName);
-  checkMessage(type, message, '', typeName);
-  return Buffer.from(type.encode(type.fromObject(message as Record<string, unknown>)).finish());
+  return type.encode(checkMessage(type, message, '', typeName)).finish() as Buffer;
 }
 
 export function decode(typeName: string, bytes: Uint8Array): Record<string, unknown> {
@@ -105,44 +174,54 @@ export function sha256(bytes: Uint8Array | string): string {
 }
 
 /**
- * Encoded virtual hosts by content, in two generations (a lookup hit in the older one promotes the
- * entry; when the newer one is full, the older is dropped): bounded, and what is in use stays.
+ * Encoded virtual hosts by object: the translator hands over the very same object while a virtual
+ * host is unchanged (and never changes a message once built), so an unchanged one costs a lookup.
+ * Not by content: a digest of it (JSON, hash) costs about as much as the encode it would save.
  */
-class EncodedCache {
-  private current = new Map<string, Buffer>();
-  private previous = new Map<string, Buffer>();
-
-  constructor(private readonly limit: number) {}
-
-  get(key: string, make: () => Buffer): Buffer {
-    let value = this.current.get(key);
-    if (value) return value;
-    value = this.previous.get(key) ?? make();
-    if (this.current.size >= this.limit) {
-      this.previous = this.current;
-      this.current = new Map();
-    }
-    this.current.set(key, value);
-    return value;
-  }
-}
-
-const virtualHosts = new EncodedCache(20_000);
+const encodedHosts = new WeakMap<object, Buffer>();
 
 /**
- * A RouteConfiguration encoded with each virtual host encoded on its own and reused while its
- * content is unchanged: one route change among thousands re-encodes one virtual host, not the
+ * A RouteConfiguration encoded with each virtual host encoded on its own and reused while it is the
+ * same object: one route change among thousands re-encodes one virtual host, not the
  * configuration. The virtual hosts (field 2) follow the other fields on the wire; protobuf parsers
  * accept fields in any order, and the bytes are still a function of the content.
  */
 export function encodeRouteConfiguration(rc: EnvoyTypes['envoy.config.route.v3.RouteConfiguration']): Buffer {
   const { virtual_hosts: hosts = [], ...rest } = rc;
-  const parts = [encode('envoy.config.route.v3.RouteConfiguration', rest)];
-  for (const host of hosts) {
-    // Keyed by a digest of the content, not the content: thousands of keys stay small.
-    const key = createHash('sha1').update(JSON.stringify(host)).digest('base64');
-    const bytes = virtualHosts.get(key, () => encodeUnchecked('envoy.config.route.v3.VirtualHost', host));
-    parts.push(Buffer.from(protobuf.Writer.create().uint32((2 << 3) | 2).uint32(bytes.length).finish()), bytes);
+  const head = encode('envoy.config.route.v3.RouteConfiguration', rest);
+  const bodies = hosts.map((host) => {
+    let bytes = encodedHosts.get(host);
+    if (!bytes) encodedHosts.set(host, (bytes = encodeUnchecked('envoy.config.route.v3.VirtualHost', host)));
+    return bytes;
+  });
+  // Written into one buffer: each virtual host as field 2 (tag, varint length, bytes).
+  let size = head.length;
+  for (const b of bodies) size += 1 + varintLength(b.length) + b.length;
+  const out = Buffer.allocUnsafe(size);
+  out.set(head, 0);
+  let at = head.length;
+  bodies.forEach((b, i) => {
+    out[at++] = (2 << 3) | 2;
+    for (let n = b.length; ; n >>>= 7) {
+      if (n < 0x80) {
+        out[at++] = n;
+        break;
+      }
+      out[at++] = (n & 0x7f) | 0x80;
+    }
+    out.set(b, at);
+    // From now on the cache points into this configuration's bytes: one copy of each virtual host
+    // is kept, not two, and an older configuration's bytes are not kept alive by the cache.
+    encodedHosts.set(hosts[i], out.subarray(at, (at += b.length)));
+  });
+  return out;
+}
+
+function varintLength(n: number): number {
+  let length = 1;
+  while (n >= 0x80) {
+    n >>>= 7;
+    length++;
   }
-  return Buffer.concat(parts);
+  return length;
 }

@@ -1,14 +1,19 @@
 // The reporter in file mode: follows REPORTS (compacted replay, then live) and PROXIES, and keeps
 // one status file per object under the status directory. Writes are atomic (temporary file and
 // rename) and only happen when a file's content changes; a Gateway's file also reflects the
-// proxies' NACKs (see libs/status).
+// proxies' NACKs, a route's file the NACKs of route configurations holding its rules, and each
+// Gateway's proxies (ACKed versions, NACKs, replica, last seen) go to `_proxies/<ns>/<gateway>.yaml`
+// (see libs/status).
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ProxyEventSchema, ReportEventSchema, STREAMS, subjects, type ReportEvent } from '../../libs/contracts/index.ts';
 import { followStream, type EventLog, type Follower } from '../../libs/eventlog/index.ts';
 import type { Logger } from '../../libs/service/index.ts';
-import { reduceProxyState, renderStatusYaml, statusDocument, statusFilePath, type ProxyStates } from '../../libs/status/index.ts';
+import {
+  PROXIES_DIR, proxiesDocument, proxiesFilePath, reduceProxyState, reduceProxyTable, renderProxiesYaml,
+  renderStatusYaml, statusDocument, statusFilePath, type ProxyStates, type ProxyTable,
+} from '../../libs/status/index.ts';
 
 export interface ReporterOptions {
   eventLog: EventLog;
@@ -27,18 +32,38 @@ export interface RunningReporter {
 
 const keyOf = (kind: string, namespace: string, name: string) => statusFilePath(kind, namespace, name);
 
+/** Status file paths of `<Kind>/<ns>/<name>` object keys. */
+function routePaths(objects: Iterable<string>): string[] {
+  return [...objects].flatMap((o) => {
+    const [kind, namespace, name] = o.split('/');
+    return kind && namespace !== undefined && name ? [keyOf(kind, namespace, name)] : [];
+  });
+}
+
 export async function startReporter(opts: ReporterOptions): Promise<RunningReporter> {
   const { eventLog, statusDir, log } = opts;
   await mkdir(statusDir, { recursive: true });
   const reports = new Map<string, ReportEvent>();
   let proxies: ProxyStates = new Map();
+  let table: ProxyTable = new Map();
+  /** Proxies file path → its Gateway, for the files this process manages. */
+  const proxyFiles = new Map<string, string>();
   /** What each file holds, as far as this process knows (undefined: not read yet). */
   const written = new Map<string, string | null>();
   let writes: Promise<unknown> = Promise.resolve();
 
+  const render = (path: string): string | null => {
+    if (path.startsWith(`${PROXIES_DIR}/`)) {
+      const gateway = proxyFiles.get(path);
+      const doc = gateway === undefined ? null : proxiesDocument(gateway, table);
+      return doc ? renderProxiesYaml(doc) : null;
+    }
+    const report = reports.get(path);
+    return report && report.op === 'upsert' ? renderStatusYaml(statusDocument(report, proxies)) : null;
+  };
   const sync = async (path: string) => {
     const report = reports.get(path);
-    const want = report && report.op === 'upsert' ? renderStatusYaml(statusDocument(report, proxies)) : null;
+    const want = render(path);
     const file = join(statusDir, path);
     let have = written.get(path);
     if (have === undefined) have = await readFile(file, 'utf8').catch(() => null);
@@ -52,7 +77,8 @@ export async function startReporter(opts: ReporterOptions): Promise<RunningRepor
       const tmp = join(dirname(file), `.${randomBytes(6).toString('hex')}.tmp`);
       await writeFile(tmp, want);
       await rename(tmp, file);
-      log.info({ file: path, kind: report!.kind, namespace: report!.namespace, objectName: report!.name, generation: report!.generation }, 'wrote status');
+      if (report) log.info({ file: path, kind: report.kind, namespace: report.namespace, objectName: report.name, generation: report.generation }, 'wrote status');
+      else log.debug({ file: path }, 'wrote proxies');
     }
     written.set(path, want);
   };
@@ -73,7 +99,18 @@ export async function startReporter(opts: ReporterOptions): Promise<RunningRepor
       }
       return out;
     };
-    for (const path of await walk('')) if (!reports.has(path)) await schedule(path);
+    for (const path of await walk('')) {
+      if (!path.startsWith(`${PROXIES_DIR}/`) && !reports.has(path)) await schedule(path);
+    }
+  };
+  /** After the PROXIES replay: proxies files of Gateways without proxies (written before a restart). */
+  const pruneProxies = async () => {
+    for (const ns of await readdir(join(statusDir, PROXIES_DIR)).catch(() => [] as string[])) {
+      for (const f of await readdir(join(statusDir, PROXIES_DIR, ns)).catch(() => [] as string[])) {
+        const path = `${PROXIES_DIR}/${ns}/${f}`;
+        if (f.endsWith('.yaml') && !f.startsWith('.') && !proxyFiles.has(path)) await schedule(path); // removed
+      }
+    }
   };
 
   let resolveCaughtUp!: () => void;
@@ -94,17 +131,31 @@ export async function startReporter(opts: ReporterOptions): Promise<RunningRepor
     },
   }));
   // Replay the latest event per proxy too, so a NACK standing at start-up is still shown.
+  // (Only the latest event per proxy is replayed: until it reports again, a proxy shows what that says.)
   followers.push(await followStream(eventLog, {
     stream: STREAMS.PROXIES, schema: ProxyEventSchema, log, from: 'last',
     onEvent: (e) => {
+      const slash = e.gateway.indexOf('/');
+      if (slash <= 0) return;
+      const nextTable = reduceProxyTable(table, e);
+      if (nextTable !== table) {
+        table = nextTable;
+        const file = proxiesFilePath(e.gateway);
+        proxyFiles.set(file, e.gateway);
+        void schedule(file);
+      }
+      const before = proxies.get(e.gateway) ?? [];
       const next = reduceProxyState(proxies, e);
       if (next === proxies) return;
       proxies = next;
-      if (e.event === 'nack') log.warn({ gateway: e.gateway, node: e.node, typeUrl: e.typeUrl, version: e.version, detail: e.errorDetail?.message }, 'proxy rejected configuration');
+      if (e.event === 'nack') log.warn({ gateway: e.gateway, node: e.node, typeUrl: e.typeUrl, version: e.version, detail: e.errorDetail?.message, objects: e.objects }, 'proxy rejected configuration');
       else log.info({ gateway: e.gateway, node: e.node, event: e.event }, 'proxy rejection cleared');
-      const slash = e.gateway.indexOf('/');
-      if (slash > 0) void schedule(keyOf('Gateway', e.gateway.slice(0, slash), e.gateway.slice(slash + 1)));
+      void schedule(keyOf('Gateway', e.gateway.slice(0, slash), e.gateway.slice(slash + 1)));
+      // Routes named by the rejections before or after: their Accepted on this Gateway may change.
+      const objects = new Set([...before, ...(proxies.get(e.gateway) ?? [])].flatMap((r) => r.objects ?? []));
+      for (const path of routePaths(objects)) void schedule(path);
     },
+    onCaughtUp: () => pruneProxies(),
   }));
 
   return {

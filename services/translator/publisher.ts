@@ -97,6 +97,13 @@ export class Publisher {
         manifestKey: keys.manifest(gateway, manifest.version), streams, emittedAt: new Date().toISOString(),
       }, `${gateway}@${manifest.version}`);
       log.info({ gateway, snapshot: manifest.version, resources: blobs.size, streams }, 'snapshot published');
+      // Blobs only manifests gone (expired) referred to; a failure just leaves them for the next move.
+      try {
+        const gc = await writer.collectGarbage(gateway);
+        if (gc.collected > 0) log.info({ gateway, collected: gc.collected, liveManifests: gc.liveManifests }, 'collected unreferenced snapshot blobs');
+      } catch (err) {
+        log.warn({ gateway, err: (err as Error).message }, 'snapshot blob collection failed; retried when the head next moves');
+      }
     }
     for (const gateway of [...this.versions.keys()]) {
       if (result.snapshots.has(gateway) || result.retained.includes(gateway)) continue;

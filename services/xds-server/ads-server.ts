@@ -7,7 +7,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import type { Logger } from 'pino';
 import type { SnapshotCache } from '../../libs/xds-server/cache.ts';
 import { DeltaStream, type DeltaOutcome, type DeltaTypeState } from '../../libs/xds-server/delta.ts';
-import type { ProxyIdentity } from '../../libs/xds-server/node.ts';
+import { checkProxyIdentity, type ProxyIdentity } from '../../libs/xds-server/node.ts';
 import { SotwStream, type SotwOutcome } from '../../libs/xds-server/sotw.ts';
 import { DEFAULT_MAX_NAMES, StreamState } from '../../libs/xds-server/stream-state.ts';
 import { envoyIncludeDirs } from '../../libs/xds/protos.ts';
@@ -75,6 +75,20 @@ export interface AdsServerOptions {
   maxSendBytes?: number;
   /** Most resource names one stream may subscribe to, over all its types. */
   maxNames?: number;
+  /**
+   * A connection older than this gets a GOAWAY (grpc-js adds its own ±10% jitter per connection), so
+   * proxies spread over replicas added since they connected. Unset: connections live forever.
+   */
+  maxConnectionAgeMs?: number;
+  /** After the GOAWAY, streams still open (an ADS stream never ends by itself) are cut after this. */
+  maxConnectionAgeGraceMs?: number;
+  /** TLS (and mTLS when it checks client certificates) for the listening port; plaintext when unset. */
+  credentials?: grpc.ServerCredentials;
+  /**
+   * Proxy authentication (needs mTLS): a stream whose client certificate has no SPIFFE ID naming
+   * the Gateway of its node.cluster ends with PERMISSION_DENIED. `trustDomain` narrows the IDs accepted.
+   */
+  authenticateProxies?: { trustDomain?: string };
 }
 
 type SotwCall = grpc.ServerDuplexStream<DiscoveryRequest__Output, unknown>;
@@ -91,6 +105,9 @@ export class AdsServer {
       'grpc.keepalive_permit_without_calls': 1,
       'grpc.max_receive_message_length': opts.maxReceiveBytes ?? DEFAULT_MAX_RECEIVE_BYTES,
       'grpc.max_send_message_length': opts.maxSendBytes ?? DEFAULT_MAX_SEND_BYTES,
+      ...(opts.maxConnectionAgeMs ? { 'grpc.max_connection_age_ms': opts.maxConnectionAgeMs } : {}),
+      ...(opts.maxConnectionAgeMs && opts.maxConnectionAgeGraceMs !== undefined
+        ? { 'grpc.max_connection_age_grace_ms': opts.maxConnectionAgeGraceMs } : {}),
     });
     this.server.addService(loadAdsService().service, {
       StreamAggregatedResources: (call: SotwCall) => this.serve(call, this.sotw('StreamAggregatedResources')),
@@ -132,6 +149,10 @@ export class AdsServer {
       maxNames: this.opts.maxNames ?? DEFAULT_MAX_NAMES,
       maxSendBytes: this.opts.maxSendBytes ?? DEFAULT_MAX_SEND_BYTES,
       reportProxyEvent: this.opts.reportProxyEvent,
+      authorize: this.opts.authenticateProxies && ((identity) => {
+        const peer = call.getAuthContext().sslPeerCertificate;
+        return checkProxyIdentity(peer?.subjectaltname, identity.gateway, this.opts.authenticateProxies?.trustDomain);
+      }),
       onClosed: () => this.streams.delete(call),
     }, call, variant);
   }
@@ -139,7 +160,7 @@ export class AdsServer {
   /** Binds `address:port` (port 0 picks one) and returns the bound port. */
   listen(address: string, port: number): Promise<number> {
     return new Promise((resolve, reject) =>
-      this.server.bindAsync(`${address}:${port}`, grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
+      this.server.bindAsync(`${address}:${port}`, this.opts.credentials ?? grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
     );
   }
 

@@ -8,10 +8,11 @@ import type { ProxyEvent } from '../../libs/contracts/index.ts';
 import type { SnapshotCache } from '../../libs/xds-server/cache.ts';
 import type { DeltaOutcome } from '../../libs/xds-server/delta.ts';
 import { parseNode, type ProxyIdentity } from '../../libs/xds-server/node.ts';
+import { routeObjectsOf } from '../../libs/xds-server/route-objects.ts';
 import type { GatewaySnapshot } from '../../libs/xds-server/snapshot.ts';
 import type { SotwOutcome } from '../../libs/xds-server/sotw.ts';
 import type { StreamOptions } from '../../libs/xds-server/stream-state.ts';
-import { typeNameOf } from '../../libs/xds/type-urls.ts';
+import { ROUTE, typeNameOf } from '../../libs/xds/type-urls.ts';
 import type { Node__Output } from '../../protos/generated/envoy/config/core/v3/Node';
 
 /** A proxy event without the fields the server fills in (schema, replica, time), with its dedup id. */
@@ -44,6 +45,8 @@ export interface StreamContext {
   /** The server's send limit: a response above it ends the stream here, with a message saying which. */
   maxSendBytes: number;
   reportProxyEvent?: ProxyEventSink;
+  /** When set, may refuse a proxy (its reason ends the stream with PERMISSION_DENIED): mTLS identity checks. */
+  authorize?: (identity: ProxyIdentity) => string | undefined;
   /** Called once when the stream is over, whatever ended it. */
   onClosed(): void;
 }
@@ -61,7 +64,7 @@ export function serveStream<Req extends { node: Node__Output | null; type_url: s
   let closed = false;
 
   const report = (event: ProxyEventDraft, msgId: string) => {
-    ctx.reportProxyEvent?.(event, msgId).catch((err) =>
+    ctx.reportProxyEvent?.({ ...event, stream: streamId }, msgId).catch((err) =>
       log.warn({ err: (err as Error).message, event: event.event }, 'could not publish proxy event'));
   };
 
@@ -89,15 +92,18 @@ export function serveStream<Req extends { node: Node__Output | null; type_url: s
             return;
           }
           const removed = 'removed' in o ? o.removed.length : undefined;
-          log.info({ type: typeNameOf(o.typeUrl), version: o.version, nonce: o.nonce, snapshot: o.snapshot, resources: o.names.length, removed }, 'sent response');
-          log.debug({ type: typeNameOf(o.typeUrl), version: o.version, names: o.names, removedNames: 'removed' in o ? o.removed : undefined }, 'response resources');
+          // Per stream and per push: debug (the cache logs one line per pushed snapshot at info).
+          if (log.isLevelEnabled('debug')) {
+            log.debug({ type: typeNameOf(o.typeUrl), version: o.version, nonce: o.nonce, snapshot: o.snapshot, resources: o.names.length, removed }, 'sent response');
+            log.debug({ type: typeNameOf(o.typeUrl), version: o.version, names: o.names, removedNames: 'removed' in o ? o.removed : undefined }, 'response resources');
+          }
           call.write(o.response);
           break;
         }
         case 'ack':
-          log.debug({ type: typeNameOf(o.typeUrl), version: o.version, snapshot: o.snapshot }, 'ACK');
           if (o.first) {
-            log.info({ type: typeNameOf(o.typeUrl), version: o.version, snapshot: o.snapshot }, 'proxy accepted version');
+            // Per stream: debug; the ACK itself goes to PROXIES.
+            if (log.isLevelEnabled('debug')) log.debug({ type: typeNameOf(o.typeUrl), version: o.version, snapshot: o.snapshot }, 'proxy accepted version');
             report({ gateway, node: nodeId, event: 'ack', typeUrl: o.typeUrl, version: o.version, snapshot: o.snapshot, resourceNames: o.names },
               `${gateway}:${nodeId}:${typeNameOf(o.typeUrl)}:${o.version}:ack`);
           }
@@ -105,11 +111,15 @@ export function serveStream<Req extends { node: Node__Output | null; type_url: s
         case 'nack':
           log.warn({ type: typeNameOf(o.typeUrl), version: o.version, lastGood: o.lastGood, snapshot: o.snapshot, errorDetail: o.errorDetail.message },
             'proxy rejected version (NACK); it keeps its last good version');
-          report({ gateway, node: nodeId, event: 'nack', typeUrl: o.typeUrl, version: o.version, snapshot: o.snapshot, resourceNames: o.names, errorDetail: o.errorDetail },
+          report({
+            gateway, node: nodeId, event: 'nack', typeUrl: o.typeUrl, version: o.version, snapshot: o.snapshot, resourceNames: o.names, errorDetail: o.errorDetail,
+            // The routes whose rules were rejected, for their status (route names are stable across snapshots).
+            ...(o.typeUrl === ROUTE ? { objects: routeObjectsOf(ctx.cache.current(gateway), o.names) } : {}),
+          },
             `${gateway}:${nodeId}:${typeNameOf(o.typeUrl)}:${o.version}:nack`);
           break;
         case 'stale':
-          log.debug({ type: typeNameOf(o.typeUrl), nonce: o.nonce, latest: o.latest }, 'ignored a stale nonce');
+          if (log.isLevelEnabled('debug')) log.debug({ type: typeNameOf(o.typeUrl), nonce: o.nonce, latest: o.latest }, 'ignored a stale nonce');
           break;
         case 'invalid':
           log.warn({ err: o.message }, 'ignored an invalid request');
@@ -143,6 +153,12 @@ export function serveStream<Req extends { node: Node__Output | null; type_url: s
         end(grpc.status.INVALID_ARGUMENT, parsed.error);
         return;
       }
+      const denied = ctx.authorize?.(parsed.value);
+      if (denied !== undefined) {
+        log.warn({ err: denied, gateway: parsed.value.gateway, nodeId: parsed.value.nodeId }, 'rejected stream: proxy not allowed this Gateway');
+        end(grpc.status.PERMISSION_DENIED, denied);
+        return;
+      }
       identity = parsed.value;
       protocol = variant.create(identity, streamId, { onlyType: variant.onlyType, maxNames: ctx.maxNames });
       const { gateway, nodeId } = identity;
@@ -152,7 +168,7 @@ export function serveStream<Req extends { node: Node__Output | null; type_url: s
       unwatch = ctx.cache.watch(gateway, (snap) => write(protocol!.onSnapshot(snap)));
     }
     const snap = ctx.cache.current(identity.gateway);
-    if (!snap) log.debug({ type: typeNameOf(req.type_url) }, 'no snapshot yet; the request waits for one');
+    if (!snap && log.isLevelEnabled('debug')) log.debug({ type: typeNameOf(req.type_url) }, 'no snapshot yet; the request waits for one');
     write(protocol!.onRequest(req, snap));
   });
   call.on('end', () => {

@@ -132,7 +132,8 @@ export class RedisSnapshotCache implements SnapshotCache {
     const snapshot = nextSnapshot(manifest, known, fetched, held);
     if (entry.snapshot !== held) return; // cannot happen while refreshes are serialized; be safe
     entry.snapshot = snapshot;
-    this.log.info({ gateway, snapshot: manifest.version, previous: held?.manifest.version, fetched: missing.length }, 'snapshot loaded');
+    // One line per push (per-stream detail is at debug in discovery-stream.ts).
+    const t0 = performance.now();
     for (const w of [...entry.watchers]) {
       try {
         w(snapshot);
@@ -140,5 +141,9 @@ export class RedisSnapshotCache implements SnapshotCache {
         this.log.error({ gateway, err }, 'snapshot watcher failed');
       }
     }
+    this.log.info({
+      gateway, snapshot: manifest.version, previous: held?.manifest.version, fetched: missing.length,
+      streams: entry.watchers.size, pushMs: Math.round((performance.now() - t0) * 10) / 10,
+    }, 'snapshot loaded and pushed');
   }
 }

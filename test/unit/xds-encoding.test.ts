@@ -61,6 +61,15 @@ test('wrappers are unwrapped and 64-bit integers are strings', () => {
   assert.equal(json.connectTimeout, '2s');
 });
 
+test('an enum value is given by name (or number); an unknown name is rejected, not dropped', () => {
+  const bytes = encode('envoy.config.cluster.v3.Cluster', { name: 'c', type: 'EDS', lb_policy: 'LEAST_REQUEST' });
+  const json = anyToJson('type.googleapis.com/envoy.config.cluster.v3.Cluster', bytes) as Record<string, any>;
+  assert.equal(json.type, 'EDS');
+  assert.equal(json.lbPolicy, 'LEAST_REQUEST');
+  assert.deepEqual(encode('envoy.config.cluster.v3.Cluster', { name: 'c', type: 3 }), encode('envoy.config.cluster.v3.Cluster', { name: 'c', type: 'EDS' }));
+  assert.throws(() => encodeUnchecked('envoy.config.cluster.v3.Cluster', { name: 'c', lb_policy: 'LEAST_REQUESTS' }), /lb_policy: expected an enum value/);
+});
+
 test('a scalar of the wrong JS type is rejected, not coerced', () => {
   assert.throws(
     () => encodeUnchecked('envoy.config.listener.v3.Listener', { name: 'l', address: { socket_address: { address: '0.0.0.0', port_value: '8080' } } }),

@@ -153,10 +153,10 @@ export function apiListenerTemplate(routeName: string): EncodedResource {
 /** A raw bidirectional stream of `Res` messages, with responses queued until taken. */
 function rawStream<Req, Res extends { type_url: string }>(
   port: number, node: { id: string; cluster?: string }, service: string, method: string,
-  describe: (r: Res) => string,
+  describe: (r: Res) => string, credentials = grpc.credentials.createInsecure(),
 ): RawStream<Req, Res> {
   const Ctor = loadDiscoveryService(service);
-  const client = new Ctor(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as grpc.Client
+  const client = new Ctor(`127.0.0.1:${port}`, credentials) as unknown as grpc.Client
     & Record<string, () => grpc.ClientDuplexStream<Req, Res>>;
   const stream = client[method]();
   const queue: Res[] = [];
@@ -215,16 +215,18 @@ const ADS = 'envoy.service.discovery.v3.AggregatedDiscoveryService';
 /** A state-of-the-world client: ADS by default, or a per-type service's Stream* method. */
 export function adsClient(
   port: number, node: { id: string; cluster?: string }, via: { service: string; method: string } = { service: ADS, method: 'StreamAggregatedResources' },
+  credentials?: grpc.ChannelCredentials,
 ): AdsClient {
-  return rawStream(port, node, via.service, via.method, (q: DiscoveryResponse__Output) => `${q.type_url}@${q.version_info}`);
+  return rawStream(port, node, via.service, via.method, (q: DiscoveryResponse__Output) => `${q.type_url}@${q.version_info}`, credentials);
 }
 
 /** A delta client: ADS by default, or a per-type service's Delta* method. */
 export function deltaClient(
   port: number, node: { id: string; cluster?: string }, via: { service: string; method: string } = { service: ADS, method: 'DeltaAggregatedResources' },
+  credentials?: grpc.ChannelCredentials,
 ): DeltaClient {
   return rawStream(port, node, via.service, via.method,
-    (q: DeltaDiscoveryResponse__Output) => `${q.type_url}+[${q.resources.map((r) => r.name).join(',')}]-[${q.removed_resources.join(',')}]`);
+    (q: DeltaDiscoveryResponse__Output) => `${q.type_url}+[${q.resources.map((r) => r.name).join(',')}]-[${q.removed_resources.join(',')}]`, credentials);
 }
 
 /** Resource names in a response, decoded from the Any values (every Envoy resource has `name` as field 1... except CLA). */

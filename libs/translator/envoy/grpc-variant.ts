@@ -34,9 +34,19 @@ function abortRoute(match: Route['match'], httpStatus: number, name?: string): R
 }
 
 const NOT_FOUND = 404;
-const catchAll = (): Route => abortRoute({ prefix: '/' }, NOT_FOUND, 'gantry/no-route');
+// One object for every virtual host: messages are never changed once built, and this one would
+// otherwise cost an encode (its HTTPFault) per virtual host.
+let noRoute: Route | undefined;
+const catchAll = (): Route => (noRoute ??= abortRoute({ prefix: '/' }, NOT_FOUND, 'gantry/no-route'));
+
+/** Whether gRPC clients accept the route as Envoy gets it: the variant is then the route itself. */
+function acceptedAsIs(route: Route): boolean {
+  return route.redirect == null && route.direct_response == null && route.typed_per_filter_config == null && route.match?.grpc == null
+    && !(route.route?.weighted_clusters?.clusters ?? []).some((c) => c.typed_per_filter_config != null);
+}
 
 function grpcRoute(route: Route): Route {
+  if (acceptedAsIs(route)) return route;
   const { redirect, direct_response, typed_per_filter_config, ...rest } = route;
   // Every request of a gRPC client is gRPC: the content-type match adds nothing there.
   const match = { ...route.match };
@@ -58,13 +68,26 @@ function redirectStatus(code: unknown): number {
   return codes[String(code ?? 'MOVED_PERMANENTLY')] ?? 301;
 }
 
+/**
+ * Variants by the virtual host they were made from: the translator hands over the same virtual
+ * host object while it is unchanged (envoy/route-config.ts), so only changed ones are rebuilt, and
+ * the variant keeps its identity too (the encoder memoizes on it).
+ */
+const variants = new WeakMap<VirtualHost, VirtualHost>();
+
 function grpcVirtualHost(vh: VirtualHost): VirtualHost {
+  let variant = variants.get(vh);
+  if (variant) return variant;
   const { typed_per_filter_config, ...rest } = vh;
-  return { ...rest, routes: [...(vh.routes ?? []).map(grpcRoute), catchAll()] };
+  variant = { ...rest, routes: (vh.routes ?? []).map(grpcRoute).concat([catchAll()]) };
+  variants.set(vh, variant);
+  return variant;
 }
+
+let noHost: VirtualHost | undefined;
 
 export function grpcVariant(config: RouteConfiguration, name: string): RouteConfiguration {
   const hosts = (config.virtual_hosts ?? []).map(grpcVirtualHost);
-  if (!hosts.some((h) => h.domains?.includes('*'))) hosts.push({ name: 'gantry/no-host', domains: ['*'], routes: [catchAll()] });
+  if (!hosts.some((h) => h.domains?.includes('*'))) hosts.push(noHost ??= { name: 'gantry/no-host', domains: ['*'], routes: [catchAll()] });
   return { ...config, name, virtual_hosts: hosts };
 }

@@ -1,7 +1,7 @@
 // IR virtual hosts and routes → an Envoy RouteConfiguration.
 import type { HeaderMatcher, Route, RouteAction, RouteConfiguration, RouteMatch, VirtualHost } from '../../xds/types.ts';
 import type { StringMatcher } from '../../../protos/generated/envoy/type/matcher/v3/StringMatcher.ts';
-import type { HttpPortIR, MatchIR, PathMatchIR, RouteIR, StringMatchIR, VirtualHostIR, WeightedClusterIR } from '../ir.ts';
+import { compact, type HttpPortIR, type MatchIR, type PathMatchIR, type RouteIR, type StringMatchIR, type VirtualHostIR, type WeightedClusterIR } from '../ir.ts';
 import { NO_BACKEND_STATUS } from '../backends.ts';
 import { forwardingFields, headerFields, redirectAction, routeFields } from './route-filters.ts';
 import { ANY_HOST } from '../hostnames.ts';
@@ -26,11 +26,15 @@ function pathSpecifiers(path: PathMatchIR): RouteMatch[] {
 function routeMatches(match: MatchIR): RouteMatch[] {
   const headers: HeaderMatcher[] = match.headers.map((h) => ({ name: h.name, string_match: stringMatcher(h) }));
   if (match.method) headers.push({ name: ':method', string_match: { exact: match.method } });
-  const rest: RouteMatch = {};
-  if (headers.length > 0) rest.headers = headers;
-  if (match.queryParams.length > 0) rest.query_parameters = match.queryParams.map((q) => ({ name: q.name, string_match: stringMatcher(q) }));
-  if (match.grpcOnly) rest.grpc = {};
-  return pathSpecifiers(match.path).map((p) => ({ ...p, ...rest }));
+  const queryParams = match.queryParams.map((q) => ({ name: q.name, string_match: stringMatcher(q) }));
+  // Fields are added to the path specifier in one fixed order, never by spreading it: objects built
+  // the same way share a hidden class, which keeps tens of thousands of them small and fast to read.
+  return pathSpecifiers(match.path).map((m) => {
+    if (headers.length > 0) m.headers = headers;
+    if (queryParams.length > 0) m.query_parameters = queryParams;
+    if (match.grpcOnly) m.grpc = {};
+    return m;
+  });
 }
 
 /**
@@ -39,15 +43,12 @@ function routeMatches(match: MatchIR): RouteMatch[] {
  */
 function forwardAction(clusters: WeightedClusterIR[], grpcOnly: boolean): RouteAction {
   // gRPC streams may live for hours; Envoy's default 15s route timeout would cut them.
-  const timeout = grpcOnly ? { timeout: { seconds: 0 } } : {};
   const plain = clusters.length === 1 && clusters[0].requestHeaders === undefined && clusters[0].responseHeaders === undefined;
-  if (plain) return { cluster: clusters[0].cluster, ...timeout };
-  return {
-    weighted_clusters: {
-      clusters: clusters.map((c) => ({ name: c.cluster, weight: { value: c.weight }, ...headerFields(c.requestHeaders, c.responseHeaders) })),
-    },
-    ...timeout,
-  };
+  const action: RouteAction = plain
+    ? { cluster: clusters[0].cluster }
+    : { weighted_clusters: { clusters: clusters.map((c) => ({ name: c.cluster, weight: { value: c.weight }, ...headerFields(c.requestHeaders, c.responseHeaders) })) } };
+  if (grpcOnly) action.timeout = { seconds: 0 };
+  return action;
 }
 
 /** Share of the requests, in millionths, a route matching with probability `weight / total` takes. */
@@ -63,17 +64,34 @@ function share(weight: number, total: number): { default_value: { numerator: num
  * drawn per request) and answers 500 directly; the rest fall through to the second, which forwards.
  */
 function envoyRoutes(route: RouteIR): Route[] {
+  let routes = envoyRoutesOf.get(route);
+  if (!routes) envoyRoutesOf.set(route, (routes = compact(buildEnvoyRoutes(route))));
+  return routes;
+}
+
+/**
+ * Envoy routes by the IR route and virtual hosts by the IR virtual host they were made from: the
+ * IR of an unchanged route or virtual host keeps its identity across translations (virtual-hosts.ts),
+ * so only what changed is rebuilt, and the Envoy objects keep their identity too (the gRPC variant
+ * and the encoder memoize on it).
+ */
+const envoyRoutesOf = new WeakMap<RouteIR, Route[]>();
+const virtualHostsOf = new WeakMap<VirtualHostIR, { port: number; vh: VirtualHost }>();
+
+function buildEnvoyRoutes(route: RouteIR): Route[] {
   const { action, filters, match } = route;
   const common = routeFields(filters);
+  // The routes of one match (a PathPrefix gives two) share the parts that do not depend on the path.
+  const forwarding = action.type === 'forward' ? forwardAction(action.clusters, match.grpcOnly) : undefined;
   return routeMatches(match).flatMap((m): Route[] => {
-    const named = { name: route.name };
     switch (action.type) {
-      case 'directResponse': return [{ ...named, match: m, direct_response: { status: action.status }, ...common }];
-      case 'redirect': return [{ ...named, match: m, redirect: redirectAction(m, action.redirect), ...common }];
+      case 'directResponse': return [Object.assign({ name: route.name, match: m, direct_response: { status: action.status } }, common)];
+      case 'redirect': return [Object.assign({ name: route.name, match: m, redirect: redirectAction(m, action.redirect) }, common)];
       case 'forward': {
-        const forward: Route = {
-          ...named, match: m, route: { ...forwardAction(action.clusters, match.grpcOnly), ...(filters ? forwardingFields(m, filters) : {}) }, ...common,
-        };
+        const fields = filters ? forwardingFields(m, filters) : {};
+        const forward: Route = Object.assign({
+          name: route.name, match: m, route: Object.keys(fields).length > 0 ? Object.assign({}, forwarding, fields) : forwarding,
+        }, common);
         if (!action.failedWeight) return [forward];
         const total = action.failedWeight + action.clusters.reduce((sum, c) => sum + c.weight, 0);
         const failed: Route = {
@@ -91,8 +109,12 @@ function domains(hostname: string, port: number): string[] {
   return hostname === ANY_HOST ? [ANY_HOST] : [hostname, `${hostname}:${port}`];
 }
 
-function virtualHost(vh: VirtualHostIR, port: number): VirtualHost {
-  return { name: vh.hostname, domains: domains(vh.hostname, port), routes: vh.routes.flatMap(envoyRoutes) };
+function virtualHost(ir: VirtualHostIR, port: number): VirtualHost {
+  const known = virtualHostsOf.get(ir);
+  if (known?.port === port) return known.vh;
+  const vh: VirtualHost = { name: ir.hostname, domains: domains(ir.hostname, port), routes: compact(ir.routes.flatMap(envoyRoutes)) };
+  virtualHostsOf.set(ir, { port, vh });
+  return vh;
 }
 
 /** HTTP 421 Misdirected Request: the connection (its SNI) was for another listener than the Host. */

@@ -107,3 +107,98 @@ test('a translation with nothing changed reuses every snapshot', () => {
   assert.equal(b.changed.size, 0);
   for (const [gw, snap] of a.snapshots) assert.equal(b.snapshots.get(gw), snap, gw);
 });
+
+/** A route of team-1's Gateway with the given hostnames and path matches (all to svc-0). */
+function teamRoute(name: string, hostnames: string[], paths: Array<{ type: string; value: string }>, generation = 1): StoredObject['object'] {
+  return {
+    apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute',
+    metadata: { name, namespace: 'team-1', generation, creationTimestamp: `2026-01-0${generation}T00:00:00Z` },
+    spec: {
+      parentRefs: [{ name: 'gw' }],
+      hostnames,
+      rules: paths.map((path) => ({ matches: [{ path }], backendRefs: [{ name: 'svc-0', port: 80 }] })),
+    },
+  };
+}
+
+const virtualHostsOf = (r: ReturnType<Translator['translateIndex']>, gw: string) =>
+  new Map((r.snapshots.get(gw)!.routes[0].virtual_hosts ?? []).map((vh) => [vh.name!, vh]));
+
+test('inside one Gateway, a route change rebuilds only the virtual hosts it reaches, in precedence order', () => {
+  // 1,000 routes: 10 per Gateway, plus routes sharing hostnames (and a wildcard) on team-1's.
+  const input = world(1000);
+  const m = new Mirror(input.objects, input.services);
+  m.upsert(teamRoute('shared-a', ['shared.example.com'], [{ type: 'PathPrefix', value: '/a' }]));
+  m.upsert(teamRoute('shared-b', ['shared.example.com'], [{ type: 'PathPrefix', value: '/a/b' }, { type: 'Exact', value: '/x' }]));
+  m.upsert(teamRoute('wild', ['*.example.com'], [{ type: 'PathPrefix', value: '/' }]));
+  const t = new Translator(OPTS);
+  let last = t.translateIndex(m.index);
+  assertSame(last, m.fresh(), 'initial');
+  const gw = 'team-1/gw';
+
+  // undefined: only the result is checked, not which virtual hosts were rebuilt.
+  const steps: Array<[string, () => void, string[] | undefined]> = [
+    // Every exact hostname of the Gateway also serves the wildcard route's "/".
+    ['edit the wildcard route', () => m.upsert(teamRoute('wild', ['*.example.com'], [{ type: 'PathPrefix', value: '/w' }], 2)), ['every exact hostname']],
+    ['edit one route among many', () => m.upsert(route(101, 1)), ['r101.example.com']],
+    ['outrank a route sharing the hostname', () => m.upsert(teamRoute('shared-a', ['shared.example.com'], [{ type: 'PathPrefix', value: '/a/b/c' }], 2)), ['shared.example.com']],
+    ['move a route to another hostname', () => m.upsert(teamRoute('shared-b', ['r201.example.com'], [{ type: 'Exact', value: '/y' }], 2)), ['shared.example.com', 'r201.example.com']],
+    ['move it back', () => m.upsert(teamRoute('shared-b', ['shared.example.com'], [{ type: 'Exact', value: '/y' }], 3)), ['shared.example.com', 'r201.example.com']],
+    ['delete a route', () => m.remove('HTTPRoute', 'team-1', 'route-301'), ['r301.example.com']],
+    ['a route with a hostname of its own', () => m.upsert(teamRoute('fresh', ['new.example.com'], [{ type: 'Exact', value: '/' }])), ['new.example.com']],
+    ['a GRPCRoute on a shared hostname (before its HTTPRoutes)', () => m.upsert({
+      apiVersion: 'gateway.networking.k8s.io/v1', kind: 'GRPCRoute', metadata: { name: 'rpc', namespace: 'team-1', generation: 1 },
+      spec: { parentRefs: [{ name: 'gw' }], hostnames: ['shared.example.com'], rules: [{ matches: [{ method: { service: 'echo.Echo' } }], backendRefs: [{ name: 'svc-1', port: 80 }] }] },
+    }), ['shared.example.com']],
+    ['change the endpoints of a Service the routes use', () => m.upsertService({
+      cluster: 'local', namespace: 'team-1', name: 'svc-0', serviceType: 'ClusterIP',
+      ports: [{ name: 'http', port: 80, protocol: 'TCP', endpoints: [{ address: '10.9.9.9', port: 8080, ready: true, serving: true, terminating: false }] }],
+    }), undefined],
+    ['a Service the routes split traffic to loses their port', () => m.upsertService({
+      cluster: 'local', namespace: 'team-1', name: 'svc-1', serviceType: 'ClusterIP',
+      ports: [{ name: 'http', port: 81, protocol: 'TCP', endpoints: [{ address: '10.9.9.8', port: 8080, ready: true, serving: true, terminating: false }] }],
+    }), undefined],
+    ['edit one route after that', () => m.upsert(route(501, 1)), ['r501.example.com']],
+  ];
+  for (const [step, apply, rebuilt] of steps) {
+    apply();
+    const next = t.translateIndex(m.index);
+    assertSame(next, m.fresh(), step);
+    assert.deepEqual([...next.changed], [gw], `${step}: changed`);
+    if (!rebuilt) {
+      last = next;
+      continue;
+    }
+    const before = virtualHostsOf(last, gw);
+    const after = virtualHostsOf(next, gw);
+    for (const [name, vh] of after) {
+      const reused = before.get(name) === vh;
+      const expected: boolean = rebuilt[0] === 'every exact hostname' ? name === '*' : !rebuilt.includes(name);
+      assert.equal(reused, expected, `${step}: virtual host ${name} ${reused ? 'reused' : 'rebuilt'}`);
+    }
+    last = next;
+  }
+  const order = virtualHostsOf(last, gw).get('shared.example.com')!.routes!.map((r) => r.name);
+  assert.deepEqual(order, [
+    'GRPCRoute/team-1/rpc/rule/0/match/0',
+    'HTTPRoute/team-1/shared-b/rule/0/match/0', 'HTTPRoute/team-1/shared-a/rule/0/match/0', 'HTTPRoute/team-1/shared-a/rule/0/match/0',
+    'HTTPRoute/team-1/wild/rule/0/match/0', 'HTTPRoute/team-1/wild/rule/0/match/0',
+  ], 'exact before the longer prefix, the hostname\'s own routes before the wildcard\'s');
+});
+
+test('a change at a later time re-stamps the changed route only, and reuses the other virtual hosts', () => {
+  const index = StateIndex.of(world(1000));
+  const t = new Translator(OPTS);
+  const first = t.translateIndex(index);
+  const later = '2026-01-02T00:00:00.000Z';
+  index.upsert({ object: route(101, 1), origin: { cluster: 'local' } });
+  const next = t.translateIndex(index, later);
+  const times = (name: string) => {
+    const r = next.reports.find((x) => x.kind === 'HTTPRoute' && x.name === name)!;
+    return (r.status.parents as Array<{ conditions: Array<{ lastTransitionTime: string }> }>)[0].conditions.map((c) => c.lastTransitionTime);
+  };
+  assert.deepEqual(times('route-101'), [later, later]);
+  assert.deepEqual(times('route-201'), [NOW, NOW], 'unchanged conditions keep their time (the reporter would keep it too)');
+  const before = virtualHostsOf(first, 'team-1/gw');
+  for (const [name, vh] of virtualHostsOf(next, 'team-1/gw')) assert.equal(before.get(name) === vh, name !== 'r101.example.com', name);
+});
