@@ -34,6 +34,15 @@ export const SnapshotManifest = z.object({
 });
 export type SnapshotManifest = z.infer<typeof SnapshotManifest>;
 
+/** Every blob hash a manifest refers to (resources, gRPC route variants, API listener templates). */
+export function referencedHashes(manifest: SnapshotManifest): Set<string> {
+  const out = new Set<string>();
+  for (const byName of Object.values(manifest.resources)) for (const h of Object.values(byName)) out.add(h);
+  for (const h of Object.values(manifest.grpcRoutes)) out.add(h);
+  for (const a of manifest.apiListeners) out.add(a.template);
+  return out;
+}
+
 export interface EncodedResource {
   typeUrl: string;
   name: string;

@@ -10,7 +10,7 @@
 // The {gw} hash tag keeps one gateway's keys in one Redis Cluster slot, so the GC's set algebra
 // (SDIFF of the blob index and the live manifests' refs) runs inside Redis.
 import type { Redis } from 'ioredis';
-import { SnapshotManifest } from './manifest.ts';
+import { referencedHashes, SnapshotManifest } from './manifest.ts';
 
 /** A superseded manifest stays readable this long, for replicas still serving it. */
 export const OLD_MANIFEST_TTL_S = 3600;
@@ -24,15 +24,6 @@ export const keys = {
   versions: (gw: string) => `gantry:versions:{${gw}}`,
   blobIndex: (gw: string) => `gantry:blobs:{${gw}}`,
 };
-
-/** Every blob hash a manifest refers to (resources, gRPC route variants, API listener templates). */
-export function manifestHashes(manifest: SnapshotManifest): Set<string> {
-  const out = new Set<string>();
-  for (const byName of Object.values(manifest.resources)) for (const h of Object.values(byName)) out.add(h);
-  for (const h of Object.values(manifest.grpcRoutes)) out.add(h);
-  for (const a of manifest.apiListeners) out.add(a.template);
-  return out;
-}
 
 export interface GcResult {
   /** Blobs deleted. */
@@ -129,7 +120,7 @@ export class SnapshotWriter {
   private async backfillRefs(gw: string, version: string): Promise<void> {
     const manifest = await readManifest(this.redis, gw, version);
     if (!manifest) return;
-    const hashes = [...manifestHashes(manifest)];
+    const hashes = [...referencedHashes(manifest)];
     const ttl = await this.redis.ttl(keys.manifest(gw, version));
     const tx = this.redis.multi();
     if (hashes.length > 0) tx.sadd(keys.refs(gw, version), hashes);

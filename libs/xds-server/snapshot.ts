@@ -2,7 +2,7 @@
 // subscription is resolved against it: which (name, hash, bytes) a response of one type carries.
 // Pure: no I/O. Blobs are served exactly as the translator stored them, never re-encoded, except
 // API listeners, which are the stored template with the requested name.
-import type { SnapshotManifest, ApiListenerEntry } from '../snapshots/manifest.ts';
+import { referencedHashes, type SnapshotManifest, type ApiListenerEntry } from '../snapshots/manifest.ts';
 import { decode, encodeUnchecked, sha256 } from '../xds/encode.ts';
 import { LISTENER, ROUTE, typeNameOf } from '../xds/type-urls.ts';
 
@@ -130,15 +130,6 @@ function resolveUncached(snap: GatewaySnapshot, typeUrl: string, sub: Subscripti
   }
   const resources = [...out.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { version: versionOf(resources), resources };
-}
-
-/** Every blob hash a manifest refers to. */
-export function referencedHashes(manifest: SnapshotManifest): Set<string> {
-  const out = new Set<string>();
-  for (const byName of Object.values(manifest.resources)) for (const h of Object.values(byName)) out.add(h);
-  for (const h of Object.values(manifest.grpcRoutes)) out.add(h);
-  for (const a of manifest.apiListeners) out.add(a.template);
-  return out;
 }
 
 /**

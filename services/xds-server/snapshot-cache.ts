@@ -7,7 +7,8 @@ import type { Logger } from 'pino';
 import { decodeEnvelope, SnapshotEventSchema, STREAMS } from '../../libs/contracts/index.ts';
 import { readBlobs, readHead, readManifest } from '../../libs/snapshots/redis-store.ts';
 import type { SnapshotCache } from '../../libs/xds-server/cache.ts';
-import { nextSnapshot, referencedHashes, type GatewaySnapshot } from '../../libs/xds-server/snapshot.ts';
+import { referencedHashes } from '../../libs/snapshots/manifest.ts';
+import { nextSnapshot, type GatewaySnapshot } from '../../libs/xds-server/snapshot.ts';
 
 type Watcher = (snapshot: GatewaySnapshot) => void;
 
