@@ -1,6 +1,7 @@
 // xDS serving at scale: simulated Envoy proxies (raw ADS clients, state of the world and delta,
 // bench/xds-load-worker.ts, in child processes) against 1 and then 3 xds-server replicas (child
-// processes, `node --import tsx services/xds-server/main.ts`, real nats-server and redis-server).
+// processes, run like the supervisor does: dist/services/xds-server/main.js, or the source through tsx
+// when the bundle is not current; real nats-server and redis-server).
 // 100 Gateways' snapshots are seeded in Redis the way the translator writes them; 1,000 and then
 // 5,000 proxies connect (node.cluster spread over the Gateways); then one route is attached to
 // every Gateway at once (100 new snapshots, announced on NATS) and we measure, per proxy, the time
@@ -20,6 +21,7 @@ import { Redis } from 'ioredis';
 import pino from 'pino';
 import { SNAPSHOT_SCHEMA, SnapshotEventSchema, subjects } from '../libs/contracts/index.ts';
 import { connectEventLog, ensureStreams, publishEvent, type EventLog } from '../libs/eventlog/index.ts';
+import { entryArgs, SERVICE_NODE_FLAGS } from '../libs/runtime/index.mjs';
 import { stopChild } from '../libs/service/local-servers.ts';
 import { freeLoopbackPort, waitForPort } from '../libs/service/net.ts';
 import { buildManifest, type EncodedResource, type EncodedSnapshot } from '../libs/snapshots/manifest.ts';
@@ -43,6 +45,10 @@ const ROUTE_NAME = 'http-80';
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 const log = pino({ level: 'silent' });
+// Replicas run as the supervisor runs them: the bundle when current (else the source through tsx,
+// said once on stderr), with the service's launch flags.
+const REPLICA_RUN = entryArgs('services/xds-server/main.ts');
+const REPLICA_FLAGS = SERVICE_NODE_FLAGS['xds-server'] ?? [];
 const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -140,7 +146,7 @@ async function startReplica(id: string, nats: RunningServer, redis: RunningServe
   const port = await freeLoopbackPort();
   const logFile = join(tmpdir(), `gantry-bench-xds-${id}-${process.pid}.log`);
   const fd = openSync(logFile, 'w');
-  const child = spawn(process.execPath, [...(process.env.BENCH_XDS_NODE_ARGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', 'services/xds-server/main.ts'], {
+  const child = spawn(process.execPath, [...REPLICA_FLAGS, ...(process.env.BENCH_XDS_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...REPLICA_RUN.args], {
     cwd: REPO,
     env: {
       ...process.env, GANTRY_NATS_URL: nats.url, GANTRY_REDIS_URL: redis.url, GANTRY_XDS_PORT: String(port),
@@ -175,6 +181,7 @@ let events: EventLog | undefined;
 interface Row { idleMiB: number[]; replicas: number; proxies: number; ready: number; connectS: number; p50: number; p99: number; max: number; missing: number; kibPerConn: number; cpuMsPerPush: number; rssMiB: number[] }
 
 export async function benchXdsLoad(): Promise<Figure[]> {
+  process.stderr.write(`xds: replicas run ${REPLICA_RUN.bundled ? REPLICA_RUN.args[0] : `through tsx (${REPLICA_RUN.reason})`} ${REPLICA_FLAGS.join(' ')}\n`);
   const [nats, redisServer] = await Promise.all([startNats(), startRedis()]);
   const started: ChildProcess[] = [];
   const logFiles: string[] = [];

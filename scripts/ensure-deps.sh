@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what Gantry needs and is missing: npm dependencies, then nats-server and redis-server
+# Installs what Gantry needs and is missing: npm dependencies, the services' bundles (dist/), then nats-server and redis-server
 # from the distribution's packages. Safe to run every time; does nothing when all is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -7,6 +7,8 @@ if [ ! -d node_modules/@grpc/grpc-js-xds ] || [ ! -d protos/generated ] || [ pac
   echo "gantry: installing npm dependencies" >&2
   npm ci --no-audit --no-fund >&2
 fi
+# The services' JavaScript bundles (dist/, made at install): rebuilt when missing or older than the sources.
+node scripts/build.mjs --if-stale >&2
 missing=()
 command -v nats-server >/dev/null 2>&1 || missing+=(nats-server)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)

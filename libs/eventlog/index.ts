@@ -7,6 +7,7 @@ import {
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { decodeEnvelope, encodeEnvelope, STREAMS, type StreamSpec } from '../contracts/index.ts';
+import { addCollector, metrics } from '../service/metrics.ts';
 
 export interface EventLog {
   nc: NatsConnection;
@@ -15,10 +16,25 @@ export interface EventLog {
   close(): Promise<void>;
 }
 
+/** The stream a subject is stored in, for metric labels (every Gantry subject has its stream's prefix). */
+const streamOfSubject = (subject: string): string =>
+  Object.values(STREAMS).find((s) => subject.startsWith(s.subjects[0].slice(0, -1)))?.name ?? 'other';
+
 const DUPLICATE_WINDOW_NS = 2 * 60 * 1e9;
 
+/**
+ * `nats://user:password@host:port`: nats.js ignores credentials in a URL, so they are taken out
+ * and passed as options. One URL (a single Secret key in Kubernetes) then says where and as whom.
+ */
+export function natsConnectTarget(url: string): { servers: string; user?: string; pass?: string } {
+  const at = /^(\w+:\/\/)([^@/]*)@(.*)$/.exec(url);
+  if (!at) return { servers: url };
+  const [user, pass] = at[2]!.split(':', 2).map(decodeURIComponent);
+  return { servers: `${at[1]}${at[3]}`, user, pass };
+}
+
 export async function connectEventLog(url: string, name: string, log: Logger): Promise<EventLog> {
-  const nc = await connect({ servers: url, name, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+  const nc = await connect({ ...natsConnectTarget(url), name, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
   void (async () => {
     for await (const s of nc.status()) {
       if (s.type === 'disconnect' || s.type === 'reconnect') log.warn({ nats: s.type, server: s.data }, 'NATS connection status');
@@ -73,6 +89,7 @@ export async function publishEvent<S extends z.ZodType>(
   const h = headers();
   h.set('Nats-Msg-Id', msgId);
   const ack = await js.publish(subject, encodeEnvelope(checked), { headers: h, msgID: msgId });
+  metrics.eventsPublished.inc({ stream: streamOfSubject(subject) });
   return { seq: ack.seq, duplicate: ack.duplicate };
 }
 
@@ -89,7 +106,38 @@ export function publishEventNoAck<S extends z.ZodType>(
   const h = headers();
   h.set('Nats-Msg-Id', msgId);
   nc.publish(subject, encodeEnvelope(checked), { headers: h });
+  metrics.eventsPublished.inc({ stream: streamOfSubject(subject) });
 }
+
+/** What a live follower has applied, for the lag metric computed at scrape time. */
+interface FollowerProgress {
+  stream: string;
+  /** The follower reads the whole stream, so the head's sequence measures its lag. */
+  wholeStream: boolean;
+  applied: number;
+  /** JetStream's count of messages matching the filter after the last one applied. */
+  pending: number;
+  jsm: JetStreamManager;
+}
+const progress = new Set<FollowerProgress>();
+const lagStreams = new Set<string>();
+
+// Lag as an operator means it: how far this process is behind what has been published. The head is
+// read at scrape time (one stream info per followed stream), so an idle process reports 0 only when
+// it really holds the head. A filtered follower cannot use the head (it may be another cluster's
+// event it will never see), so it reports JetStream's own pending count for its filter.
+addCollector(async () => {
+  const byStream = new Map<string, FollowerProgress[]>();
+  for (const p of progress) byStream.set(p.stream, [...(byStream.get(p.stream) ?? []), p]);
+  for (const stream of lagStreams) if (!byStream.has(stream)) { metrics.lag.remove({ stream }); lagStreams.delete(stream); }
+  await Promise.all([...byStream].map(async ([stream, ps]) => {
+    let head: number | undefined;
+    if (ps.some((p) => p.wholeStream)) head = (await ps[0]!.jsm.streams.info(stream)).state.last_seq;
+    const lag = Math.max(...ps.map((p) => (p.wholeStream && head !== undefined ? Math.max(0, head - p.applied) : p.pending)));
+    metrics.lag.set({ stream }, lag);
+    lagStreams.add(stream);
+  }));
+});
 
 export interface FollowOptions<T> {
   stream: StreamSpec;
@@ -133,26 +181,38 @@ export async function followStream<T>(log: EventLog, opts: FollowOptions<T>): Pr
     resolveCaughtUp(lastSeq);
   };
   if (pendingAtStart === 0) await markCaughtUp();
+  const stream = opts.stream.name;
+  const mine: FollowerProgress = {
+    stream, wholeStream: opts.stream.subjects.length === 1 && filter === opts.stream.subjects[0], applied: 0, pending: pendingAtStart, jsm: log.jsm,
+  };
+  progress.add(mine);
   const messages = await consumer.consume({ max_messages: 1000 });
   const done = (async () => {
     for await (const m of messages) {
       lastSeq = m.seq;
+      metrics.eventsConsumed.inc({ stream });
       const decoded = decodeEnvelope(opts.schema, m.data);
       if (!decoded.ok) {
+        metrics.eventsRejected.inc({ stream, reason: 'malformed' });
         opts.log.error({ subject: m.subject, seq: m.seq, err: decoded.error }, 'rejected a malformed event');
       } else {
         try {
           await opts.onEvent(decoded.value, { seq: m.seq, subject: m.subject });
         } catch (err) {
+          metrics.eventsRejected.inc({ stream, reason: 'handler' });
           opts.log.error({ subject: m.subject, seq: m.seq, err }, 'event handler failed; event skipped');
         }
       }
+      mine.applied = m.seq;
+      mine.pending = m.info.pending;
+      metrics.appliedSequence.set({ stream }, m.seq);
       if (!isCaughtUp && m.info.pending === 0) await markCaughtUp();
     }
   })();
   return {
     caughtUp,
     stop: async () => {
+      progress.delete(mine);
       messages.stop();
       await done.catch(() => undefined);
     },

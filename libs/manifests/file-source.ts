@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { connectEventLog, ensureStreams, type EventLog } from '../eventlog/index.ts';
 import { CommonConfig, createLogger, loadConfig, onShutdown, type Logger } from '../service/index.ts';
+import { serveHealth } from '../service/health.ts';
 import { publishIfChanged, type DesiredEvent, type LogEntry } from './sync.ts';
 import { watchManifestDir, type DirWatch } from './watch.ts';
 
@@ -93,10 +94,12 @@ export async function serveFileSource<R>(
   const log = createLogger(service, config.GANTRY_LOG_LEVEL);
   const eventLog = await connectEventLog(config.GANTRY_NATS_URL, `gantry-${service}`, log);
   await ensureStreams(eventLog.jsm);
+  const health = await serveHealth(service, config, log, { nats: eventLog.nc, waitFor: ['first pass'] });
   const source = await start({
     eventLog, cluster: config.GANTRY_CLUSTER, manifests: config.GANTRY_MANIFESTS,
     debounceMs: config.GANTRY_DEBOUNCE_MS, resyncMs: config.GANTRY_RESYNC_MS, log,
   });
+  health.ready('first pass');
   log.info({ manifests: config.GANTRY_MANIFESTS, cluster: config.GANTRY_CLUSTER }, message);
   onShutdown(log, async () => {
     await source.stop();

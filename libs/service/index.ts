@@ -2,6 +2,7 @@
 // the environment with zod, and an orderly shutdown on SIGINT/SIGTERM.
 import pino, { type Logger } from 'pino';
 import { z } from 'zod';
+import { HealthConfig } from './health.ts';
 
 export type { Logger };
 
@@ -15,6 +16,7 @@ export const CommonConfig = z.object({
   GANTRY_REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
   GANTRY_CLUSTER: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a DNS label').default('local'),
   GANTRY_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+  ...HealthConfig.shape,
 });
 
 /** Parses the environment with `schema`; on error prints every problem and exits (a process cannot go on). */

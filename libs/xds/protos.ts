@@ -3,10 +3,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
-
-const top = join(dirname(fileURLToPath(import.meta.url)), '../..');
+import { ROOT as top } from '../runtime/index.mjs';
 
 export interface ProtoSpec {
   root: string;

@@ -3,12 +3,9 @@
 // stops everything on Ctrl-C, leaving no process behind.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { entryArgs, ROOT as top, SERVICE_NODE_FLAGS } from '../../libs/runtime/index.mjs';
 import { startLocalServer, stopChild, type LocalServer } from '../../libs/service/local-servers.ts';
 import { waitForPort } from '../../libs/service/net.ts';
-
-const top = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
 export const SERVICES = ['watcher', 'endpoint-discovery', 'translator', 'reporter', 'xds-server'] as const;
 export type ServiceName = (typeof SERVICES)[number];
@@ -22,6 +19,8 @@ export interface UpOptions {
   redis?: string;
   cluster: string;
   logLevel: string;
+  /** Extra environment for every service (e.g. GANTRY_SOURCE=kubernetes and KUBECONFIG). */
+  env?: NodeJS.ProcessEnv;
   /** Receives each line a child prints, prefixed by the process's name. */
   onLine?: (service: string, line: string) => void;
 }
@@ -91,13 +90,19 @@ export class Supervisor {
       GANTRY_STATUS_DIR: this.opts.statusDir,
       GANTRY_XDS_PORT: String(this.opts.xdsPort),
       GANTRY_XDS_ADDRESS: this.opts.xdsAddress,
+      ...this.opts.env,
     };
   }
 
   private startService(m: Managed): void {
-    const entry = join(top, 'services', m.name, 'main.ts');
-    if (!this.managed.includes(m)) this.managed.push(m);
-    const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: top, env: this.serviceEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    // The bundle in dist/ when it is current (plain JavaScript: no tsx loader), else the source.
+    const run = entryArgs(`services/${m.name}/main.ts`);
+    if (!this.managed.includes(m)) {
+      this.managed.push(m);
+      if (run.reason) this.opts.onLine?.(m.name, run.reason);
+    }
+    const args = [...(SERVICE_NODE_FLAGS[m.name] ?? []), ...run.args];
+    const child = spawn(process.execPath, args, { cwd: top, env: this.serviceEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     m.child = child;
     const name = m.name;
     const forward = (chunk: Buffer) => {

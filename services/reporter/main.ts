@@ -1,19 +1,29 @@
-// reporter (file mode): writes every object's computed status (REPORTS), with the proxies' NACKs
-// applied to Gateways (PROXIES), as YAML files under GANTRY_STATUS_DIR.
-import { z } from 'zod';
+// reporter: writes every object's computed status (REPORTS), with the proxies' NACKs applied to
+// Gateways (PROXIES): as YAML files under GANTRY_STATUS_DIR (file mode), or to the API server.
 import { connectEventLog, ensureStreams } from '../../libs/eventlog/index.ts';
-import { CommonConfig, createLogger, loadConfig, onShutdown } from '../../libs/service/index.ts';
+import { createLogger, loadConfig, onShutdown } from '../../libs/service/index.ts';
 import { startReporter } from './reporter.ts';
+import { serveHealth } from '../../libs/service/health.ts';
 
-const Config = CommonConfig.extend({ GANTRY_STATUS_DIR: z.string().min(1) });
+import { ReporterConfig as Config } from './config.ts';
+import { serveKubeSource, sourceOf } from '../../libs/kube/serve.ts';
+import { startKubeReporter } from './kube-reporter.ts';
 
-const config = loadConfig('reporter', Config);
-const log = createLogger('reporter', config.GANTRY_LOG_LEVEL);
-const eventLog = await connectEventLog(config.GANTRY_NATS_URL, 'gantry-reporter', log);
-await ensureStreams(eventLog.jsm);
-const reporter = await startReporter({ eventLog, cluster: config.GANTRY_CLUSTER, statusDir: config.GANTRY_STATUS_DIR, log });
-log.info({ statusDir: config.GANTRY_STATUS_DIR, cluster: config.GANTRY_CLUSTER }, 'writing status');
-onShutdown(log, async () => {
-  await reporter.stop();
-  await eventLog.close();
-});
+// GANTRY_SOURCE=kubernetes: status goes to the API server's status subresources instead (kube-reporter.ts).
+if (sourceOf() === 'kubernetes') await serveKubeSource('reporter', startKubeReporter, 'writing status to the Kubernetes API');
+else await serveFiles();
+
+async function serveFiles(): Promise<void> {
+  const config = loadConfig('reporter', Config);
+  const log = createLogger('reporter', config.GANTRY_LOG_LEVEL);
+  const eventLog = await connectEventLog(config.GANTRY_NATS_URL, 'gantry-reporter', log);
+  await ensureStreams(eventLog.jsm);
+  const reporter = await startReporter({ eventLog, cluster: config.GANTRY_CLUSTER, statusDir: config.GANTRY_STATUS_DIR, log });
+  log.info({ statusDir: config.GANTRY_STATUS_DIR, cluster: config.GANTRY_CLUSTER }, 'writing status');
+  const health = await serveHealth('reporter', config, log, { nats: eventLog.nc, waitFor: ['caught up'] });
+  void reporter.caughtUp.then(() => health.ready('caught up'));
+  onShutdown(log, async () => {
+    await reporter.stop();
+    await eventLog.close();
+  });
+}

@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { ProxyEventSchema, ReportEventSchema, STREAMS, subjects, type ReportEvent } from '../../libs/contracts/index.ts';
 import { followStream, type EventLog, type Follower } from '../../libs/eventlog/index.ts';
 import type { Logger } from '../../libs/service/index.ts';
+import { metrics } from '../../libs/service/metrics.ts';
 import {
   PROXIES_DIR, proxiesDocument, proxiesFilePath, reduceProxyState, reduceProxyTable, renderProxiesYaml,
   renderStatusYaml, statusDocument, statusFilePath, type ProxyStates, type ProxyTable,
@@ -72,11 +73,13 @@ export async function startReporter(opts: ReporterOptions): Promise<RunningRepor
       await rm(file, { force: true });
       await rmdir(dirname(file)).catch(() => undefined); // only when empty
       log.info({ file: path }, 'removed status');
+      metrics.statusWrites.inc({ op: 'remove' });
     } else {
       await mkdir(dirname(file), { recursive: true });
       const tmp = join(dirname(file), `.${randomBytes(6).toString('hex')}.tmp`);
       await writeFile(tmp, want);
       await rename(tmp, file);
+      metrics.statusWrites.inc({ op: 'write' });
       if (report) log.info({ file: path, kind: report.kind, namespace: report.namespace, objectName: report.name, generation: report.generation }, 'wrote status');
       else log.debug({ file: path }, 'wrote proxies');
     }

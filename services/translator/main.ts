@@ -1,23 +1,18 @@
 // translator: replays RESOURCES and ENDPOINTS into a World, translates it into one snapshot per
 // Gateway, stores snapshots in Redis, announces them on SNAPSHOTS and publishes status on REPORTS.
 import { Redis } from 'ioredis';
-import { z } from 'zod';
 import {
   EndpointsEventSchema, ReportEventSchema, ResourceEventSchema, STREAMS,
 } from '../../libs/contracts/index.ts';
 import { connectEventLog, ensureStreams, followStream } from '../../libs/eventlog/index.ts';
-import { CommonConfig, createLogger, loadConfig, onShutdown } from '../../libs/service/index.ts';
+import { createLogger, loadConfig, onShutdown } from '../../libs/service/index.ts';
+import { serveHealth } from '../../libs/service/health.ts';
 import { SnapshotWriter } from '../../libs/snapshots/redis-store.ts';
 import { localAddresses } from '../../libs/service/local-addresses.ts';
 import { World } from '../../libs/world/world.ts';
 import { Publisher } from './publisher.ts';
 
-const Config = CommonConfig.extend({
-  GANTRY_CONTROLLER_NAME: z.string().default('gantry.dev/gateway-controller'),
-  GANTRY_GATEWAY_ADDRESS: z.string().default('127.0.0.1'),
-  /** Events arriving within this window are translated together. */
-  GANTRY_DEBOUNCE_MS: z.coerce.number().int().nonnegative().default(20),
-});
+import { TranslatorConfig as Config } from './config.ts';
 
 const config = loadConfig('translator', Config);
 const log = createLogger('translator', config.GANTRY_LOG_LEVEL);
@@ -25,6 +20,7 @@ const events = await connectEventLog(config.GANTRY_NATS_URL, 'gantry-translator'
 await ensureStreams(events.jsm);
 const redis = new Redis(config.GANTRY_REDIS_URL, { maxRetriesPerRequest: null });
 redis.on('error', (err) => log.warn({ err: err.message }, 'Redis connection error'));
+const health = await serveHealth('translator', config, log, { nats: events.nc, redis, waitFor: ['caught up'] });
 
 const world = new World();
 const publisher = new Publisher({
@@ -69,6 +65,7 @@ await Promise.all([resources.caughtUp, endpoints.caughtUp]);
 log.info({ streams: world.streams }, 'event log replayed');
 ready = true;
 await publisher.run();
+health.ready('caught up');
 
 onShutdown(log, async () => {
   clearTimeout(timer);

@@ -7,6 +7,7 @@ import {
 import { publishEvent, type EventLog } from '../../libs/eventlog/index.ts';
 import { diffReports, reportKey, statusDigest, type PublishedReport } from '../../libs/reports/reports.ts';
 import type { Logger } from '../../libs/service/index.ts';
+import { metrics } from '../../libs/service/metrics.ts';
 import { encodeGatewaySnapshot } from '../../libs/snapshots/encode.ts';
 import { buildManifest } from '../../libs/snapshots/manifest.ts';
 import { keys, type SnapshotWriter } from '../../libs/snapshots/redis-store.ts';
@@ -77,6 +78,7 @@ export class Publisher {
     const started = performance.now();
     const result = this.translator.translateIndex(world.index, new Date().toISOString());
     const translateMs = performance.now() - started;
+    metrics.translationSeconds.observe(translateMs / 1000);
 
     // Only Gateways whose snapshot is new are encoded and written; the rest are as last published.
     // One that failed to be written stays pending until a cycle writes it.
@@ -91,7 +93,10 @@ export class Publisher {
       const moved = await writer.write(manifest, blobs);
       this.versions.set(gateway, manifest.version);
       this.unwritten.delete(gateway);
+      metrics.snapshotBytes.set({ gateway }, [...blobs.values()].reduce((n, b) => n + b.length, 0));
+      metrics.snapshotResources.set({ gateway }, blobs.size);
       if (!moved) continue;
+      metrics.snapshotsPublished.inc();
       await publishEvent(events.js, SnapshotEventSchema, subjects.snapshot(gateway), {
         schema: SNAPSHOT_SCHEMA, gateway, op: 'upsert', version: manifest.version,
         manifestKey: keys.manifest(gateway, manifest.version), streams, emittedAt: new Date().toISOString(),
@@ -109,6 +114,8 @@ export class Publisher {
       if (result.snapshots.has(gateway) || result.retained.includes(gateway)) continue;
       await writer.remove(gateway);
       this.versions.delete(gateway);
+      metrics.snapshotBytes.remove({ gateway });
+      metrics.snapshotResources.remove({ gateway });
       await publishEvent(events.js, SnapshotEventSchema, subjects.snapshot(gateway), {
         schema: SNAPSHOT_SCHEMA, gateway, op: 'delete', version: '', manifestKey: '', streams, emittedAt: new Date().toISOString(),
       }, `${gateway}@deleted@${JSON.stringify(streams)}`);

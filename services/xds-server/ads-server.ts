@@ -3,14 +3,13 @@
 // without ADS, each in both protocol variants. Every stream is served by discovery-stream.ts with
 // the pure protocol module of its variant (libs/xds-server/sotw.ts or delta.ts).
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import type { Logger } from 'pino';
 import type { SnapshotCache } from '../../libs/xds-server/cache.ts';
 import { DeltaStream, type DeltaOutcome, type DeltaTypeState } from '../../libs/xds-server/delta.ts';
 import { checkProxyIdentity, type ProxyIdentity } from '../../libs/xds-server/node.ts';
 import { SotwStream, type SotwOutcome } from '../../libs/xds-server/sotw.ts';
 import { DEFAULT_MAX_NAMES, StreamState } from '../../libs/xds-server/stream-state.ts';
-import { envoyIncludeDirs } from '../../libs/xds/protos.ts';
+import { serviceDefinition } from '../../libs/xds/grpc-services.ts';
 import { CLUSTER, ENDPOINT, LISTENER, ROUTE, SECRET } from '../../libs/xds/type-urls.ts';
 import type { DeltaDiscoveryRequest__Output } from '../../protos/generated/envoy/service/discovery/v3/DeltaDiscoveryRequest';
 import type { DiscoveryRequest__Output } from '../../protos/generated/envoy/service/discovery/v3/DiscoveryRequest';
@@ -18,38 +17,22 @@ import { serveStream, type ProxyEventSink, type StreamVariant } from './discover
 
 export type { ProxyEventDraft, ProxyEventSink } from './discovery-stream.ts';
 
-export const ADS_PROTO = 'envoy/service/discovery/v3/ads.proto';
-
-/** The per-type services: proto, service, its two streaming methods and the one type each serves. */
+/** The per-type services: service, its two streaming methods and the one type each serves. */
 export const PER_TYPE_SERVICES = [
-  { proto: 'envoy/service/listener/v3/lds.proto', service: 'envoy.service.listener.v3.ListenerDiscoveryService', sotw: 'StreamListeners', delta: 'DeltaListeners', fetch: 'FetchListeners', typeUrl: LISTENER },
-  { proto: 'envoy/service/route/v3/rds.proto', service: 'envoy.service.route.v3.RouteDiscoveryService', sotw: 'StreamRoutes', delta: 'DeltaRoutes', fetch: 'FetchRoutes', typeUrl: ROUTE },
-  { proto: 'envoy/service/cluster/v3/cds.proto', service: 'envoy.service.cluster.v3.ClusterDiscoveryService', sotw: 'StreamClusters', delta: 'DeltaClusters', fetch: 'FetchClusters', typeUrl: CLUSTER },
-  { proto: 'envoy/service/endpoint/v3/eds.proto', service: 'envoy.service.endpoint.v3.EndpointDiscoveryService', sotw: 'StreamEndpoints', delta: 'DeltaEndpoints', fetch: 'FetchEndpoints', typeUrl: ENDPOINT },
-  { proto: 'envoy/service/secret/v3/sds.proto', service: 'envoy.service.secret.v3.SecretDiscoveryService', sotw: 'StreamSecrets', delta: 'DeltaSecrets', fetch: 'FetchSecrets', typeUrl: SECRET },
+  { service: 'envoy.service.listener.v3.ListenerDiscoveryService', sotw: 'StreamListeners', delta: 'DeltaListeners', fetch: 'FetchListeners', typeUrl: LISTENER },
+  { service: 'envoy.service.route.v3.RouteDiscoveryService', sotw: 'StreamRoutes', delta: 'DeltaRoutes', fetch: 'FetchRoutes', typeUrl: ROUTE },
+  { service: 'envoy.service.cluster.v3.ClusterDiscoveryService', sotw: 'StreamClusters', delta: 'DeltaClusters', fetch: 'FetchClusters', typeUrl: CLUSTER },
+  { service: 'envoy.service.endpoint.v3.EndpointDiscoveryService', sotw: 'StreamEndpoints', delta: 'DeltaEndpoints', fetch: 'FetchEndpoints', typeUrl: ENDPOINT },
+  { service: 'envoy.service.secret.v3.SecretDiscoveryService', sotw: 'StreamSecrets', delta: 'DeltaSecrets', fetch: 'FetchSecrets', typeUrl: SECRET },
 ] as const;
 
-/** Options shared by the server and the tests' raw clients, so both see the same shapes. */
-export const ADS_LOADER_OPTIONS: protoLoader.Options = {
-  keepCase: true, longs: String, enums: String, defaults: true, oneofs: true,
-};
-
-let loaded: grpc.GrpcObject | undefined;
-
-function discoveryPackage(): grpc.GrpcObject {
-  loaded ??= grpc.loadPackageDefinition(protoLoader.loadSync(
-    [ADS_PROTO, ...PER_TYPE_SERVICES.map((s) => s.proto)],
-    { ...ADS_LOADER_OPTIONS, includeDirs: envoyIncludeDirs() },
-  ));
-  return loaded;
-}
-
-/** A service constructor by its full name, e.g. `envoy.service.cluster.v3.ClusterDiscoveryService`. */
+/**
+ * A client constructor for a discovery service by its full name, e.g.
+ * `envoy.service.cluster.v3.ClusterDiscoveryService` (the tests' and the benchmark's raw clients),
+ * from the same definitions the server uses (libs/xds/grpc-services.ts).
+ */
 export function loadDiscoveryService(fullName: string): grpc.ServiceClientConstructor {
-  let at: unknown = discoveryPackage();
-  for (const part of fullName.split('.')) at = (at as Record<string, unknown>)[part];
-  if (typeof at !== 'function') throw new Error(`${fullName} is not in the loaded discovery protos`);
-  return at as grpc.ServiceClientConstructor;
+  return grpc.makeClientConstructor(serviceDefinition(fullName), fullName);
 }
 
 export function loadAdsService(): grpc.ServiceClientConstructor {
@@ -109,12 +92,12 @@ export class AdsServer {
       ...(opts.maxConnectionAgeMs && opts.maxConnectionAgeGraceMs !== undefined
         ? { 'grpc.max_connection_age_grace_ms': opts.maxConnectionAgeGraceMs } : {}),
     });
-    this.server.addService(loadAdsService().service, {
+    this.server.addService(serviceDefinition('envoy.service.discovery.v3.AggregatedDiscoveryService'), {
       StreamAggregatedResources: (call: SotwCall) => this.serve(call, this.sotw('StreamAggregatedResources')),
       DeltaAggregatedResources: (call: DeltaCall) => this.serve(call, this.delta('DeltaAggregatedResources')),
     });
     for (const s of PER_TYPE_SERVICES) {
-      this.server.addService(loadDiscoveryService(s.service).service, {
+      this.server.addService(serviceDefinition(s.service), {
         [s.sotw]: (call: SotwCall) => this.serve(call, this.sotw(s.sotw, s.typeUrl)),
         [s.delta]: (call: DeltaCall) => this.serve(call, this.delta(s.delta, s.typeUrl)),
         // REST-style polling: Gantry serves streams only, where it can track what each proxy holds.

@@ -5,6 +5,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { ProxyEvent } from '../../libs/contracts/index.ts';
+import { metrics } from '../../libs/service/metrics.ts';
 import type { SnapshotCache } from '../../libs/xds-server/cache.ts';
 import type { DeltaOutcome } from '../../libs/xds-server/delta.ts';
 import { parseNode, type ProxyIdentity } from '../../libs/xds-server/node.ts';
@@ -50,6 +51,9 @@ export interface StreamContext {
   /** Called once when the stream is over, whatever ended it. */
   onClosed(): void;
 }
+
+/** `Cluster`, `RouteConfiguration`…: a metric label short enough to read on a dashboard. */
+const shortType = (typeUrl: string) => typeNameOf(typeUrl).split('.').pop()!;
 
 const END_CODES = { 'invalid-argument': grpc.status.INVALID_ARGUMENT, 'resource-exhausted': grpc.status.RESOURCE_EXHAUSTED } as const;
 
@@ -102,6 +106,7 @@ export function serveStream<Req extends { node: Node__Output | null; type_url: s
         }
         case 'ack':
           if (o.first) {
+            metrics.acks.inc({ type: shortType(o.typeUrl) });
             // Per stream: debug; the ACK itself goes to PROXIES.
             if (log.isLevelEnabled('debug')) log.debug({ type: typeNameOf(o.typeUrl), version: o.version, snapshot: o.snapshot }, 'proxy accepted version');
             report({ gateway, node: nodeId, event: 'ack', typeUrl: o.typeUrl, version: o.version, snapshot: o.snapshot, resourceNames: o.names },
@@ -109,6 +114,7 @@ export function serveStream<Req extends { node: Node__Output | null; type_url: s
           }
           break;
         case 'nack':
+          metrics.nacks.inc({ type: shortType(o.typeUrl) });
           log.warn({ type: typeNameOf(o.typeUrl), version: o.version, lastGood: o.lastGood, snapshot: o.snapshot, errorDetail: o.errorDetail.message },
             'proxy rejected version (NACK); it keeps its last good version');
           report({
@@ -138,6 +144,7 @@ export function serveStream<Req extends { node: Node__Output | null; type_url: s
     unwatch?.();
     ctx.onClosed();
     if (identity) {
+      metrics.connectedProxies.dec({ protocol: variant.protocol });
       const { gateway, nodeId } = identity;
       log.info({ why }, 'proxy disconnected');
       report({ gateway, node: nodeId, event: 'disconnected' }, `${gateway}:${nodeId}:disconnected:${streamId}`);
@@ -164,6 +171,7 @@ export function serveStream<Req extends { node: Node__Output | null; type_url: s
       const { gateway, nodeId } = identity;
       log = log.child({ gateway, node: nodeId });
       log.info({ userAgent: req.node?.user_agent_name }, 'proxy connected');
+      metrics.connectedProxies.inc({ protocol: variant.protocol });
       report({ gateway, node: nodeId, event: 'connected' }, `${gateway}:${nodeId}:connected:${streamId}`);
       unwatch = ctx.cache.watch(gateway, (snap) => write(protocol!.onSnapshot(snap)));
     }

@@ -10,6 +10,7 @@
 // GANTRY_XDS_TRUST_DOMAIN.
 import { createLogger, loadConfig, onShutdown } from '../../libs/service/index.ts';
 import { startXdsServer, XdsServerConfig, type RunningXdsServer } from './service.ts';
+import { serveHealth } from '../../libs/service/health.ts';
 
 const config = loadConfig('xds-server', XdsServerConfig);
 const log = createLogger('xds-server', config.GANTRY_LOG_LEVEL);
@@ -17,3 +18,4 @@ let running: RunningXdsServer | undefined;
 // Installed first, so a signal that arrives while starting still shuts down in order.
 onShutdown(log, async () => running?.stop());
 running = await startXdsServer(config, log);
+await serveHealth('xds-server', config, log, { checks: running.checks });

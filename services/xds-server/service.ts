@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { ProxyEventSchema, PROXY_SCHEMA, subjects } from '../../libs/contracts/index.ts';
 import { connectEventLog, ensureStreams, publishEventNoAck } from '../../libs/eventlog/index.ts';
+import type { Check } from '../../libs/service/health.ts';
 import { CommonConfig } from '../../libs/service/index.ts';
 import { DEFAULT_MAX_NAMES } from '../../libs/xds-server/stream-state.ts';
 import { AdsServer, DEFAULT_MAX_RECEIVE_BYTES, DEFAULT_MAX_SEND_BYTES, type AdsServerOptions } from './ads-server.ts';
@@ -49,6 +50,13 @@ export interface RunningXdsServer {
   port: number;
   address: string;
   cache: RedisSnapshotCache;
+  /**
+   * Readiness: listening, and Redis reached at least once (before that a replica has nothing to
+   * serve). Not Redis or NATS *now*: a replica keeps serving what it holds through an outage, and
+   * failing readiness on a dependency every replica shares would take them all out of the Service
+   * at once, leaving proxies nowhere to connect.
+   */
+  checks: Record<string, Check>;
   stop(): Promise<void>;
 }
 
@@ -77,6 +85,8 @@ export async function startXdsServer(
   // Fail fast while Redis is down (no offline queue): the cache keeps serving what it holds.
   const redis = new Redis(config.GANTRY_REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
   redis.on('error', (err) => log.debug({ err: err.message }, 'redis error'));
+  let redisReached = false;
+  redis.on('ready', () => { redisReached = true; });
 
   const cache = new RedisSnapshotCache({ redis, log, resyncMs: config.GANTRY_XDS_RESYNC_SECONDS * 1000 });
   cache.start(events.nc);
@@ -111,6 +121,7 @@ export async function startXdsServer(
 
   return {
     port, address, cache,
+    checks: { listening: () => true, 'redis reached': () => redisReached || redis.status === 'ready' || `Redis ${redis.status}, never reached yet` },
     stop: async () => {
       await server.stop();
       cache.stop();

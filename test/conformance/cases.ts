@@ -13,9 +13,12 @@ import { applyErrata } from './errata.ts';
 import { suiteRuntimeObjects, type SuitePki } from './pki.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-/** CI keeps a copy of shared/ beside the clone; GANTRY_SHARED_DIR overrides. */
-export const SHARED_DIR = process.env.GANTRY_SHARED_DIR ?? resolve(REPO_ROOT, '../shared');
-export const KIT_DIR = join(SHARED_DIR, 'gateway-api');
+/**
+ * The conformance data kit (upstream Gateway API v1.6.1 conformance manifests and the derived
+ * cases file), kept in the repo so the suite runs from any clone; GANTRY_CONFORMANCE_KIT points at
+ * another copy (e.g. a newer ../shared/gateway-api).
+ */
+export const KIT_DIR = process.env.GANTRY_CONFORMANCE_KIT ?? join(REPO_ROOT, 'test/conformance/kit');
 export const CASES_FILE = join(KIT_DIR, 'conformance-cases.json');
 
 export const GATEWAY_CLASS = 'gantry-conformance';

@@ -58,7 +58,7 @@ spec:
   listeners: [{name: http, protocol: HTTP, port: 8080}]
 `;
 
-export async function startPipeline(backendNames: string[], opts: { logLevel?: string } = {}): Promise<Pipeline> {
+export async function startPipeline(backendNames: string[], opts: { logLevel?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Pipeline> {
   const [nats, redis] = await Promise.all([startNats(), startRedis()]);
   const dir = mkdtempSync(join(tmpdir(), 'gantry-e2e-'));
   const statusDir = join(dir, '.gantry-status');
@@ -72,7 +72,7 @@ export async function startPipeline(backendNames: string[], opts: { logLevel?: s
   const logs: string[] = [];
   const supervisor = new Supervisor({
     manifests: dir, statusDir, xdsPort, xdsAddress: '127.0.0.1', nats: nats.url, redis: redis.url,
-    cluster: 'local', logLevel: opts.logLevel ?? 'info',
+    cluster: 'local', logLevel: opts.logLevel ?? 'info', env: opts.env,
     onLine: (service, line) => {
       logs.push(`[${service}] ${line}`);
       if (logs.length > 2000) logs.shift();

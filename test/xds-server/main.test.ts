@@ -1,15 +1,22 @@
-// services/xds-server/main.ts as a process: configuration from the environment, the listening
-// log line, and a clean exit on SIGTERM.
+// services/xds-server/main.ts as a process (from the source, and from its bundle in dist/):
+// configuration from the environment, the listening log line, and a clean exit on SIGTERM.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
+import { bundleStatus } from '../../libs/runtime/index.mjs';
 import { freePort, startNats, startRedis } from '../support/servers.ts';
 
-test('main.ts logs "xds-server listening" with its address and exits 0 on SIGTERM', async () => {
+const bundle = bundleStatus('services/xds-server/main.ts');
+
+for (const [what, args, skip] of [
+  ['main.ts', ['--import', 'tsx', 'services/xds-server/main.ts'], false],
+  // What the supervisor and deployments run (built at npm install; npm test rebuilds it when stale).
+  ['its bundle', [bundle.out], bundle.current ? false : bundle.reason],
+] as const) test(`${what} logs "xds-server listening" with its address and exits 0 on SIGTERM`, { skip }, async () => {
   const [nats, redis, port] = await Promise.all([startNats(), startRedis(), freePort()]);
-  const child = spawn(process.execPath, ['--import', 'tsx', 'services/xds-server/main.ts'], {
+  const child = spawn(process.execPath, args, {
     env: { ...process.env, GANTRY_NATS_URL: nats.url, GANTRY_REDIS_URL: redis.url, GANTRY_XDS_PORT: String(port), GANTRY_REPLICA_ID: 'main-test' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

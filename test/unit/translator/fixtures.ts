@@ -2,18 +2,20 @@
 // with these; nothing here decides an expectation.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { KubeObject, ServiceEndpoints, StatusReport, StoredObject, TranslateResult, TranslatorInput } from '../../../libs/translator/api.ts';
 import { translate } from '../../../libs/translator/index.ts';
 import { decode, encode } from '../../../libs/xds/encode.ts';
 import type { Any } from '../../../libs/xds/types.ts';
 import type { GatewaySnapshot } from '../../../libs/translator/api.ts';
+import { KIT_DIR } from '../../conformance/cases.ts';
 
 export const CONTROLLER = 'gantry.dev/gateway-controller';
 export const CLASS = 'gantry';
 export const NOW = '2025-01-02T03:04:05.000Z';
 export const GW_API = 'gateway.networking.k8s.io/v1';
-export const CONFORMANCE = '/work/shared/gateway-api/conformance';
+export const CONFORMANCE = join(KIT_DIR, 'conformance');
 
 export function stored(object: KubeObject | Record<string, unknown>, cluster = 'local'): StoredObject {
   return { object: object as KubeObject, origin: { cluster } };

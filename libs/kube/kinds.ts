@@ -1,0 +1,46 @@
+// The Kubernetes resources Gantry's edge services read and write: for each kind, its group, the
+// versions Gantry understands (the translator's, newest first: the first one the cluster serves is
+// watched) and its plural, which the API paths need.
+export interface KubeKind {
+  kind: string;
+  group: string;
+  versions: readonly string[];
+  plural: string;
+  namespaced: boolean;
+  /** Has a status subresource the reporter writes. */
+  status: boolean;
+}
+
+const GW = 'gateway.networking.k8s.io';
+const GWX = 'gateway.networking.x-k8s.io';
+
+/** What the watcher follows in full: every Gateway API kind the translator reads, and Namespaces (label selectors). */
+export const WATCHED_KINDS: readonly KubeKind[] = [
+  { kind: 'GatewayClass', group: GW, versions: ['v1', 'v1beta1'], plural: 'gatewayclasses', namespaced: false, status: true },
+  { kind: 'Gateway', group: GW, versions: ['v1', 'v1beta1'], plural: 'gateways', namespaced: true, status: true },
+  { kind: 'HTTPRoute', group: GW, versions: ['v1', 'v1beta1'], plural: 'httproutes', namespaced: true, status: true },
+  { kind: 'GRPCRoute', group: GW, versions: ['v1'], plural: 'grpcroutes', namespaced: true, status: true },
+  { kind: 'TLSRoute', group: GW, versions: ['v1', 'v1alpha3', 'v1alpha2'], plural: 'tlsroutes', namespaced: true, status: true },
+  { kind: 'TCPRoute', group: GW, versions: ['v1', 'v1alpha2'], plural: 'tcproutes', namespaced: true, status: true },
+  { kind: 'UDPRoute', group: GW, versions: ['v1', 'v1alpha2'], plural: 'udproutes', namespaced: true, status: true },
+  { kind: 'ReferenceGrant', group: GW, versions: ['v1', 'v1beta1'], plural: 'referencegrants', namespaced: true, status: false },
+  { kind: 'BackendTLSPolicy', group: GW, versions: ['v1', 'v1alpha3'], plural: 'backendtlspolicies', namespaced: true, status: true },
+  { kind: 'ListenerSet', group: GW, versions: ['v1'], plural: 'listenersets', namespaced: true, status: true },
+  { kind: 'XListenerSet', group: GWX, versions: ['v1alpha1'], plural: 'xlistenersets', namespaced: true, status: true },
+  { kind: 'Namespace', group: '', versions: ['v1'], plural: 'namespaces', namespaced: false, status: false },
+];
+
+/** What the secret watcher follows, publishing only the objects a Gateway or policy refers to. */
+export const SECRET_KINDS: readonly KubeKind[] = [
+  { kind: 'Secret', group: '', versions: ['v1'], plural: 'secrets', namespaced: true, status: false },
+  { kind: 'ConfigMap', group: '', versions: ['v1'], plural: 'configmaps', namespaced: true, status: false },
+];
+
+export const kindByName = (kind: string): KubeKind | undefined => [...WATCHED_KINDS, ...SECRET_KINDS].find((k) => k.kind === kind);
+
+export const apiVersionOf = (k: KubeKind, version: string) => (k.group ? `${k.group}/${version}` : version);
+
+/** The path of a kind's collection across all namespaces (list and watch). */
+export function collectionPath(k: KubeKind, version: string): string {
+  return `${k.group ? `/apis/${k.group}` : '/api'}/${version}/${k.plural}`;
+}

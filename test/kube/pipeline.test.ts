@@ -1,0 +1,87 @@
+// The whole pipeline in Kubernetes mode: the test API server holds the Gateway API objects; the
+// watcher and the reporter speak to it (GANTRY_SOURCE=kubernetes), the other services are as
+// always (endpoint-discovery still reads the echo backends' Services from a manifests directory).
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startPipeline, type Pipeline } from '../support/pipeline.ts';
+import type { XdsClientResult, XdsGrpcClient } from '../support/xds-grpc-client.ts';
+import { TestApiServer } from './api-server.ts';
+
+const GW = 'gateway.networking.k8s.io/v1';
+const CONTROLLER = 'gantry.dev/gateway-controller';
+const TARGET = 'xds:///echo.test:8080';
+const ECHO = '/gantry.test.Echo/Call';
+
+const route = (name: string, host: string, backend: string) => ({
+  apiVersion: GW, kind: 'HTTPRoute', metadata: { name, namespace: 'default' },
+  spec: { parentRefs: [{ name: 'gw' }], hostnames: [host], rules: [{ backendRefs: [{ name: `echo-${backend}`, port: 9000 }] }] },
+});
+const sum = (r: XdsClientResult) => Object.values(r.backends).reduce((a, b) => a + b, 0);
+const only = (backend: string) => (r: XdsClientResult) => Object.keys(r.errors).length === 0 && sum(r) > 0 && r.backends[backend] === sum(r);
+
+/** Whether a route's status says our Gateway accepted its current generation. */
+function accepted(o: any): boolean {
+  const parent = o.status?.parents?.find((p: any) => p.controllerName === CONTROLLER && p.parentRef?.name === 'gw');
+  const c = parent?.conditions?.find((x: any) => x.type === 'Accepted');
+  return c?.status === 'True' && c.observedGeneration === o.metadata.generation;
+}
+
+async function until(what: string, probe: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('Kubernetes mode: API server → watcher → translator → xds-server and reporter → status', { timeout: 240_000 }, () => {
+  let api: TestApiServer;
+  let p: Pipeline;
+  let client: XdsGrpcClient;
+
+  before(async () => {
+    api = new TestApiServer({ bookmarkIntervalMs: 1000 });
+    await api.start();
+    const kubeconfig = api.writeKubeconfig(process.env.TMPDIR ?? '/tmp');
+    api.create({ apiVersion: GW, kind: 'GatewayClass', metadata: { name: 'gantry' }, spec: { controllerName: CONTROLLER } });
+    api.create({ apiVersion: GW, kind: 'Gateway', metadata: { name: 'gw', namespace: 'default' }, spec: { gatewayClassName: 'gantry', listeners: [{ name: 'http', protocol: 'HTTP', port: 8080 }] } });
+    p = await startPipeline(['a', 'b'], { env: { GANTRY_SOURCE: 'kubernetes', KUBECONFIG: kubeconfig } });
+    client = await p.client('kube-client');
+  });
+
+  after(async () => {
+    await p?.stop();
+    await api?.stop();
+  });
+
+  it('an HTTPRoute created, changed and deleted in the API server reaches the gRPC client, and its status comes back', async () => {
+    try {
+      api.create(route('echo', 'echo.test', 'a'));
+      await client.runUntil({ target: TARGET, method: ECHO, count: 10 }, only('a'), 60_000);
+      await until('the route Accepted', () => accepted(api.get('HTTPRoute', 'default', 'echo')), 30_000);
+      await until('the Gateway Programmed', () => api.get('Gateway', 'default', 'gw')?.status?.conditions?.some((c: any) => c.type === 'Programmed' && c.status === 'True'), 30_000);
+      const spec = api.get('HTTPRoute', 'default', 'echo')!.spec;
+      api.update('HTTPRoute', 'default', 'echo', (o) => { o.spec.rules[0].backendRefs[0].name = 'echo-b'; });
+      await client.runUntil({ target: TARGET, method: ECHO, count: 10 }, only('b'), 30_000);
+      await until('the new generation Accepted', () => accepted(api.get('HTTPRoute', 'default', 'echo')), 30_000);
+      assert.notDeepEqual(api.get('HTTPRoute', 'default', 'echo')!.spec, spec, 'the reporter never wrote spec back');
+      api.delete('HTTPRoute', 'default', 'echo');
+      await client.runUntil({ target: TARGET, method: ECHO, count: 3, deadlineMs: 2000 }, (r) => sum(r) === 0, 30_000);
+      assert.equal(api.get('HTTPRoute', 'default', 'echo'), undefined);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\n${p.logs.slice(-60).join('\n')}`);
+    }
+  });
+
+  it('1,000 HTTPRoutes created at once all show Accepted', async () => {
+    const N = 1000;
+    const started = Date.now();
+    for (let i = 0; i < N; i++) api.create(route(`bulk-${i}`, `bulk-${i}.example.com`, i % 2 ? 'a' : 'b'));
+    const created = Date.now();
+    await until('every route Accepted', () => api.list('HTTPRoute').filter((o) => o.metadata.name.startsWith('bulk-') && accepted(o)).length === N, 180_000);
+    const done = Date.now();
+    process.stdout.write(`# 1,000 HTTPRoutes: created in ${created - started} ms; all Accepted ${done - started} ms after the first was created\n`);
+    const gw = api.get('Gateway', 'default', 'gw')!;
+    assert.equal(gw.status.listeners[0].attachedRoutes, N);
+  });
+});
