@@ -90,24 +90,30 @@ export function endpointsDigest(e: EndpointsEvent): { deleted: boolean; digest: 
   return { deleted, digest: deleted ? 'deleted' : sha256(canonicalJson({ serviceType: e.serviceType, ports: e.ports })) };
 }
 
+/** The endpoints event of one Service from its slices (the ones labelled with its name, in its namespace). */
+export function serviceEndpointsEvent(cluster: string, svc: KubeObject, slices: KubeObject[], emittedAt: string): DesiredEvent<EndpointsEvent> {
+  const namespace = svc.metadata.namespace || 'default';
+  const subject = subjects.endpoints(cluster, namespace, svc.metadata.name);
+  const spec = isObj(svc.spec) ? svc.spec : {};
+  // Parsed here so the digest is of the same shape a consumer (and the start-up replay) sees.
+  const event = EndpointsEventSchema.parse({
+    schema: ENDPOINTS_SCHEMA, cluster, namespace, name: svc.metadata.name, op: 'upsert',
+    serviceType: str(spec.type) ?? 'ClusterIP', ports: serviceEndpoints(svc, slices), resourceVersion: '', emittedAt,
+  });
+  const d = endpointsDigest(event);
+  event.resourceVersion = d.digest;
+  return { subject, event, msgId: `${subject}@${d.digest}`, ...d };
+}
+
 /** Per subject, the endpoints event of every Service among `objects`. */
 export function planEndpoints(cluster: string, objects: ManifestObject[], emittedAt: string): Map<string, DesiredEvent<EndpointsEvent>> {
   const services = objects.filter((o) => isService(o.object)).map((o) => o.object);
   const slices = objects.filter((o) => isEndpointSlice(o.object)).map((o) => o.object);
   const desired = new Map<string, DesiredEvent<EndpointsEvent>>();
   for (const svc of services) {
-    const namespace = svc.metadata.namespace || 'default';
-    const subject = subjects.endpoints(cluster, namespace, svc.metadata.name);
+    const subject = subjects.endpoints(cluster, svc.metadata.namespace || 'default', svc.metadata.name);
     if (desired.has(subject)) continue; // a duplicate Service: the first in the files wins
-    const spec = isObj(svc.spec) ? svc.spec : {};
-    // Parsed here so the digest is of the same shape a consumer (and the start-up replay) sees.
-    const event = EndpointsEventSchema.parse({
-      schema: ENDPOINTS_SCHEMA, cluster, namespace, name: svc.metadata.name, op: 'upsert',
-      serviceType: str(spec.type) ?? 'ClusterIP', ports: serviceEndpoints(svc, slicesOf(svc, slices)), resourceVersion: '', emittedAt,
-    });
-    const d = endpointsDigest(event);
-    event.resourceVersion = d.digest;
-    desired.set(subject, { subject, event, msgId: `${subject}@${d.digest}`, ...d });
+    desired.set(subject, serviceEndpointsEvent(cluster, svc, slicesOf(svc, slices), emittedAt));
   }
   return desired;
 }

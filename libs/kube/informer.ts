@@ -64,6 +64,7 @@ export function startInformer(opts: InformerOptions): Informer {
       case 'Namespace': return core.listNamespace(params);
       case 'Secret': return core.listSecretForAllNamespaces(params);
       case 'ConfigMap': return core.listConfigMapForAllNamespaces(params);
+      case 'Service': return core.listServiceForAllNamespaces(params);
       default: throw new Error(`no core list for ${kind.kind}`);
     }
   };

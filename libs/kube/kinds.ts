@@ -36,6 +36,12 @@ export const SECRET_KINDS: readonly KubeKind[] = [
   { kind: 'ConfigMap', group: '', versions: ['v1'], plural: 'configmaps', namespaced: true, status: false },
 ];
 
+/** What endpoint-discovery follows: Services and their EndpointSlices (label kubernetes.io/service-name). */
+export const ENDPOINT_KINDS = {
+  service: { kind: 'Service', group: '', versions: ['v1'], plural: 'services', namespaced: true, status: false },
+  endpointSlice: { kind: 'EndpointSlice', group: 'discovery.k8s.io', versions: ['v1'], plural: 'endpointslices', namespaced: true, status: false },
+} as const satisfies Record<string, KubeKind>;
+
 export const kindByName = (kind: string): KubeKind | undefined => [...WATCHED_KINDS, ...SECRET_KINDS].find((k) => k.kind === kind);
 
 export const apiVersionOf = (k: KubeKind, version: string) => (k.group ? `${k.group}/${version}` : version);

@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import type { z } from 'zod';
 import { FileSourceConfig } from '../../libs/manifests/file-source.ts';
+import { ENDPOINT_KINDS } from '../../libs/kube/kinds.ts';
 import { GANTRY_GROUP, WATCHED_KINDS } from '../../libs/manifests/resources.ts';
 import { ReporterConfig } from '../../services/reporter/config.ts';
 import { TranslatorConfig } from '../../services/translator/config.ts';
@@ -56,9 +57,9 @@ const NEEDS: Record<Service, Need[]> = {
     { group: GANTRY_GROUP, resource: 'upstreams', verbs: ['list', 'watch'], source: 'GANTRY_GROUP' },
   ],
   'endpoint-discovery': [
-    // libs/endpoints planEndpoints: Services and their EndpointSlices (labelled kubernetes.io/service-name).
-    { group: '', resource: 'services', verbs: ['list', 'watch'], source: 'libs/endpoints' },
-    { group: 'discovery.k8s.io', resource: 'endpointslices', verbs: ['list', 'watch'], source: 'libs/endpoints' },
+    // services/endpoint-discovery/kube-source.ts: an informer (list + watch, all namespaces) over Services and one
+    // over EndpointSlices (libs/kube/kinds.ts ENDPOINT_KINDS), read with libs/endpoints serviceEndpoints.
+    ...Object.values(ENDPOINT_KINDS).map((k) => ({ group: k.group, resource: k.plural, verbs: ['list', 'watch'], source: 'ENDPOINT_KINDS' })),
     // issue 5: discovery can be turned off per namespace (a Namespace label), and discovered Upstreams are written.
     { group: '', resource: 'namespaces', verbs: ['list', 'watch'], source: 'issue 5: per-namespace discovery switch' },
     { group: GANTRY_GROUP, resource: 'upstreams', verbs: ['list', 'watch', 'create', 'update', 'delete'], source: 'issue 5: discovered Upstreams' },

@@ -1,9 +1,10 @@
 // The whole pipeline in Kubernetes mode: the test API server holds the Gateway API objects; the
-// watcher and the reporter speak to it (GANTRY_SOURCE=kubernetes), the other services are as
-// always (endpoint-discovery still reads the echo backends' Services from a manifests directory).
+// watcher, endpoint-discovery and the reporter speak to it (GANTRY_SOURCE=kubernetes): the echo
+// backends' Services and EndpointSlices are created there too; the other services are as always.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startPipeline, type Pipeline } from '../support/pipeline.ts';
+import { parseAllDocuments } from 'yaml';
+import { serviceManifest, startPipeline, type Pipeline } from '../support/pipeline.ts';
 import type { XdsClientResult, XdsGrpcClient } from '../support/xds-grpc-client.ts';
 import { TestApiServer } from './api-server.ts';
 
@@ -46,6 +47,8 @@ describe('Kubernetes mode: API server → watcher → translator → xds-server 
     api.create({ apiVersion: GW, kind: 'GatewayClass', metadata: { name: 'gantry' }, spec: { controllerName: CONTROLLER } });
     api.create({ apiVersion: GW, kind: 'Gateway', metadata: { name: 'gw', namespace: 'default' }, spec: { gatewayClassName: 'gantry', listeners: [{ name: 'http', protocol: 'HTTP', port: 8080 }] } });
     p = await startPipeline(['a', 'b'], { env: { GANTRY_SOURCE: 'kubernetes', KUBECONFIG: kubeconfig } });
+    // The backends' ports are known once they run: their Services and slices go in afterwards.
+    for (const b of Object.values(p.backends)) for (const doc of parseAllDocuments(serviceManifest(b.name, b.port))) api.create(doc.toJS());
     client = await p.client('kube-client');
   });
 
