@@ -147,7 +147,8 @@ test('makeInformer (client-node 1.4): a dropped watch is an error that stops it;
   const requestsBefore = api.requestLog.length;
   await informer.start();
   await until('a relist', () => names().has('after-compaction') && !names().has('live'));
-  assert.deepEqual(api.requestLog.slice(requestsBefore).map((r) => r.path), [path, path, path], 'a watch (ERROR 410), a list, a watch');
+  // Later requests (a bookmark-driven rewatch on a slow machine) may follow; the first three are the relist.
+  assert.deepEqual(api.requestLog.slice(requestsBefore, requestsBefore + 3).map((r) => r.path), [path, path, path], 'a watch (ERROR 410), a list, a watch');
   assert.ok(lists >= 3);
   await informer.stop();
 });
