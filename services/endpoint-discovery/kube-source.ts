@@ -11,6 +11,7 @@ import { EndpointsEventSchema, STREAMS, subjects, type EndpointsEvent } from '..
 import { endpointsDigest, endpointsTombstone, SERVICE_NAME_LABEL, serviceEndpointsEvent } from '../../libs/endpoints/index.ts';
 import type { EventLog } from '../../libs/eventlog/index.ts';
 import { startInformer, type Obj } from '../../libs/kube/informer.ts';
+import { DirtyQueue } from '../../libs/kube/dirty-queue.ts';
 import { ENDPOINT_KINDS } from '../../libs/kube/kinds.ts';
 import { publishIfChanged, readLogState, type DesiredEvent, type LogEntry } from '../../libs/manifests/sync.ts';
 import type { KubeObject } from '../../libs/translator/api.ts';
@@ -47,24 +48,16 @@ export async function startKubeEndpointDiscovery(opts: KubeDiscoveryOptions): Pr
   const slicesBy = new Map<string, Set<string>>();
   /** "<ns>/<slice>" → the Service key it was last indexed under. */
   const ownerOf = new Map<string, string>();
-  /** Dirty Services ("<ns>/<name>"). */
-  const dirty = new Set<string>();
-  let ready = false;
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let chain: Promise<unknown> = Promise.resolve();
-  const schedule = () => {
-    if (!ready || stopped || timer) return;
-    timer = setTimeout(() => {
-      timer = undefined;
-      chain = chain.then(drain).catch((err) => log.error({ err }, 'drain failed'));
-    }, opts.debounceMs ?? 20);
-  };
+  /** Dirty Services ("<ns>/<name>"), published from the caches (see publishService below). */
+  const queue = new DirtyQueue<null>({
+    debounceMs: opts.debounceMs ?? 20, concurrency: PUBLISH_CONCURRENCY, retryMs: 1000, log,
+    handle: (key) => publishService(key),
+  });
+  const markService = (key: string) => queue.mark(key, null);
 
   const onService = (_op: 'upsert' | 'delete', o: Obj) => {
     if (!o.metadata?.name) return;
-    dirty.add(`${o.metadata.namespace ?? ''}/${o.metadata.name}`);
-    schedule();
+    markService(`${o.metadata.namespace ?? ''}/${o.metadata.name}`);
   };
   const onSlice = (op: 'upsert' | 'delete', o: Obj) => {
     if (!o.metadata?.name) return;
@@ -76,15 +69,14 @@ export async function startKubeEndpointDiscovery(opts: KubeDiscoveryOptions): Pr
     if (before && before !== owner) {
       slicesBy.get(before)?.delete(key);
       if (slicesBy.get(before)?.size === 0) slicesBy.delete(before);
-      dirty.add(before);
+      markService(before);
     }
     if (owner) {
       ownerOf.set(key, owner);
       if (!slicesBy.has(owner)) slicesBy.set(owner, new Set());
       slicesBy.get(owner)!.add(key);
-      dirty.add(owner);
+      markService(owner);
     } else ownerOf.delete(key);
-    schedule();
   };
 
   const common = { kc, log, backoff: opts.backoff, pageSize: opts.pageSize };
@@ -99,59 +91,39 @@ export async function startKubeEndpointDiscovery(opts: KubeDiscoveryOptions): Pr
     return serviceEndpointsEvent(cluster, svc as unknown as KubeObject, own as unknown as KubeObject[], emittedAt);
   };
 
-  const drain = async () => {
-    const batch = [...dirty];
-    dirty.clear();
+  /** Publishes one Service's endpoints (or its tombstone) as the caches have them now. */
+  const publishService = async (key: string) => {
     const emittedAt = new Date().toISOString();
-    const work = batch.map((key) => async () => {
-      const [ns, name] = key.split('/');
-      const subject = subjects.endpoints(cluster, ns, name);
-      let event = want(key, emittedAt);
-      const have = state.get(subject);
-      if (!event) {
-        if (!have || have.deleted) return;
-        event = endpointsTombstone(subject, have.event, emittedAt);
-      }
-      try {
-        const r = await publishIfChanged(eventLog, EndpointsEventSchema, state, event);
-        if (!r.published) return;
-        log.info({
-          namespace: ns, serviceName: name, op: event.event.op, seq: r.seq,
-          ports: event.event.ports.length, endpoints: event.event.ports.reduce((n, p) => n + p.endpoints.length, 0),
-        }, 'published endpoints');
-      } catch (err) {
-        log.error({ err, subject }, 'publish failed; will retry');
-        dirty.add(key);
-      }
-    });
-    for (let i = 0; i < work.length; i += PUBLISH_CONCURRENCY) await Promise.all(work.slice(i, i + PUBLISH_CONCURRENCY).map((w) => w()));
-    if (dirty.size > 0) setTimeout(schedule, 1000).unref(); // failed publishes: NATS may be reconnecting
+    const [ns, name] = key.split('/');
+    const subject = subjects.endpoints(cluster, ns, name);
+    let event = want(key, emittedAt);
+    const have = state.get(subject);
+    if (!event) {
+      if (!have || have.deleted) return;
+      event = endpointsTombstone(subject, have.event, emittedAt);
+    }
+    const r = await publishIfChanged(eventLog, EndpointsEventSchema, state, event);
+    if (!r.published) return;
+    log.info({
+      namespace: ns, serviceName: name, op: event.event.op, seq: r.seq,
+      ports: event.event.ports.length, endpoints: event.event.ports.reduce((n, p) => n + p.endpoints.length, 0),
+    }, 'published endpoints');
   };
 
   const synced = (async () => {
     await Promise.all([services.synced, slices.synced]);
     // Services the log holds that are gone now (deleted while we were away) become tombstones.
-    for (const have of state.values()) if (!have.deleted) dirty.add(`${have.event.namespace}/${have.event.name}`);
-    ready = true;
-    await (chain = chain.then(drain));
+    for (const have of state.values()) if (!have.deleted) markService(`${have.event.namespace}/${have.event.name}`);
+    await queue.open();
     log.info({ services: services.list().length, slices: slices.list().length }, 'in step with the API server');
   })();
 
   return {
     synced,
-    idle: async () => {
-      for (;;) {
-        const c = chain;
-        await c;
-        if (!timer && dirty.size === 0 && c === chain) return;
-        await new Promise((r) => setTimeout(r, 5));
-      }
-    },
+    idle: () => queue.idle(),
     stop: async () => {
-      stopped = true;
-      clearTimeout(timer);
       await Promise.all([services.stop(), slices.stop()]);
-      await chain;
+      await queue.stop();
     },
   };
 }

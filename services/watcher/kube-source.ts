@@ -13,6 +13,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { RESOURCE_SCHEMA, ResourceEventSchema, STREAMS, subjects, type ResourceEvent } from '../../libs/contracts/index.ts';
 import type { EventLog } from '../../libs/eventlog/index.ts';
+import { DirtyQueue } from '../../libs/kube/dirty-queue.ts';
 import { startInformer, type Informer, type Obj } from '../../libs/kube/informer.ts';
 import { SECRET_KINDS, WATCHED_KINDS, type KubeKind } from '../../libs/kube/kinds.ts';
 import { REFERRING_KINDS, secretReferences } from '../../libs/kube/references.ts';
@@ -89,8 +90,11 @@ export async function startKubeWatcher(opts: KubeWatcherOptions): Promise<Runnin
   log.info({ subjects: state.size, cluster }, 'read the resources the log holds');
 
   const informers = new Map<string, Informer>();
-  /** Subject → what it names; drained in batches. */
-  const dirty = new Map<string, { kind: KubeKind; namespace: string; name: string }>();
+  /** Subject → what it names, published from the caches in batches (publishSubject below). */
+  const queue = new DirtyQueue<{ kind: KubeKind; namespace: string; name: string }>({
+    debounceMs: opts.debounceMs ?? 20, concurrency: PUBLISH_CONCURRENCY, retryMs: 1000, log,
+    handle: (subject, ref) => publishSubject(subject, ref),
+  });
   /** Per referring object ("<Kind>/<ns>/<name>"), the Secrets/ConfigMaps it names. */
   const refsBy = new Map<string, string[]>();
   const refCount = new Map<string, number>();
@@ -98,7 +102,8 @@ export async function startKubeWatcher(opts: KubeWatcherOptions): Promise<Runnin
   let stopped = false;
 
   const markDirty = (kind: KubeKind, namespace: string, name: string) => {
-    dirty.set(subjects.resource({ cluster, kind: kind.kind, namespace: kind.namespaced ? namespace : '', name }), { kind, namespace: kind.namespaced ? namespace : '', name });
+    const ref = { kind, namespace: kind.namespaced ? namespace : '', name };
+    queue.mark(subjects.resource({ cluster, kind: kind.kind, namespace: ref.namespace, name }), ref);
   };
   const markRef = (ref: string) => {
     const [k, namespace, name] = ref.split('/');
@@ -114,16 +119,6 @@ export async function startKubeWatcher(opts: KubeWatcherOptions): Promise<Runnin
     for (const r of new Set([...before, ...refs])) markRef(r);
   };
 
-  let timer: NodeJS.Timeout | undefined;
-  let chain: Promise<unknown> = Promise.resolve();
-  const schedule = () => {
-    if (!ready || stopped || timer) return;
-    timer = setTimeout(() => {
-      timer = undefined;
-      chain = chain.then(drain).catch((err) => log.error({ err }, 'drain failed'));
-    }, opts.debounceMs ?? 20);
-  };
-
   const want = (kind: KubeKind, namespace: string, name: string, emittedAt: string): DesiredEvent<ResourceEvent> | null => {
     const inf = informers.get(kind.kind);
     const o = inf?.get(namespace, name);
@@ -132,34 +127,18 @@ export async function startKubeWatcher(opts: KubeWatcherOptions): Promise<Runnin
     return kubeResourceEvent(cluster, kind, o, emittedAt);
   };
 
-  const drain = async () => {
-    const batch = [...dirty];
-    dirty.clear();
+  /** Publishes one object (or its tombstone) as the caches have it now. */
+  const publishSubject = async (subject: string, ref: { kind: KubeKind; namespace: string; name: string }) => {
     const emittedAt = new Date().toISOString();
-    let upserts = 0, tombstones = 0;
-    const work = batch.map(([subject, ref]) => async () => {
-      const desired = want(ref.kind, ref.namespace, ref.name, emittedAt);
-      const have = state.get(subject);
-      let event: DesiredEvent<ResourceEvent>;
-      if (desired) event = desired;
-      else if (have && !have.deleted) event = resourceTombstone(subject, have.event, emittedAt);
-      else return;
-      try {
-        const r = await publishIfChanged(eventLog, ResourceEventSchema, state, event);
-        if (!r.published) return;
-        if (event.deleted) tombstones++; else upserts++;
-        log.info({ kind: ref.kind.kind, namespace: ref.namespace, objectName: ref.name, op: event.event.op, seq: r.seq }, 'published resource');
-      } catch (err) {
-        log.error({ err, subject }, 'publish failed; will retry');
-        dirty.set(subject, ref);
-      }
-    });
-    for (let i = 0; i < work.length; i += PUBLISH_CONCURRENCY) await Promise.all(work.slice(i, i + PUBLISH_CONCURRENCY).map((w) => w()));
-    if (upserts + tombstones > 0) log.debug({ upserts, tombstones, checked: batch.length }, 'drain done');
-    if (dirty.size > 0) {
-      // Failed publishes: try again after a pause (NATS may be reconnecting).
-      setTimeout(schedule, 1000).unref();
-    }
+    const desired = want(ref.kind, ref.namespace, ref.name, emittedAt);
+    const have = state.get(subject);
+    let event: DesiredEvent<ResourceEvent>;
+    if (desired) event = desired;
+    else if (have && !have.deleted) event = resourceTombstone(subject, have.event, emittedAt);
+    else return;
+    const r = await publishIfChanged(eventLog, ResourceEventSchema, state, event);
+    if (!r.published) return;
+    log.info({ kind: ref.kind.kind, namespace: ref.namespace, objectName: ref.name, op: event.event.op, seq: r.seq }, 'published resource');
   };
 
   const onChange = (kind: KubeKind) => (_op: 'upsert' | 'delete', o: Obj) => {
@@ -171,7 +150,6 @@ export async function startKubeWatcher(opts: KubeWatcherOptions): Promise<Runnin
       const present = informers.get(kind.kind)?.get(namespace, name);
       updateRefs(`${kind.kind}/${namespace}/${name}`, present ? secretReferences(kind.kind, present) : []);
     }
-    schedule();
   };
 
   const custom = kc.makeApiClient(CustomObjectsApi);
@@ -205,10 +183,10 @@ export async function startKubeWatcher(opts: KubeWatcherOptions): Promise<Runnin
     // while the watcher was away (or of kinds no longer served) become tombstones.
     for (const [subject, have] of state) {
       const kind = ALL_KINDS.find((k) => k.kind === have.event.kind);
-      if (kind && !have.deleted) dirty.set(subject, { kind, namespace: have.event.namespace, name: have.event.name });
+      if (kind && !have.deleted) queue.mark(subject, { kind, namespace: have.event.namespace, name: have.event.name });
     }
     ready = true;
-    await (chain = chain.then(drain));
+    await queue.open();
     log.info({ kinds: [...informers.keys()], unserved: [...unserved] }, 'in step with the API server');
   })();
   const rediscover = setInterval(() => {
@@ -219,20 +197,12 @@ export async function startKubeWatcher(opts: KubeWatcherOptions): Promise<Runnin
 
   return {
     synced,
-    idle: async () => {
-      for (;;) {
-        const c = chain;
-        await c;
-        if (!timer && dirty.size === 0 && c === chain) return;
-        await new Promise((r) => setTimeout(r, 5));
-      }
-    },
+    idle: () => queue.idle(),
     stop: async () => {
       stopped = true;
       clearInterval(rediscover);
-      clearTimeout(timer);
       await Promise.all([...informers.values()].map((i) => i.stop()));
-      await chain;
+      await queue.stop();
     },
   };
 }
