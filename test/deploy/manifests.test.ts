@@ -8,10 +8,9 @@ import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import type { z } from 'zod';
-import { FileSourceConfig } from '../../libs/manifests/file-source.ts';
+import { KubeSourceConfig, SourceConfig } from '../../libs/kube/serve.ts';
 import { ENDPOINT_KINDS } from '../../libs/kube/kinds.ts';
 import { GANTRY_GROUP, WATCHED_KINDS } from '../../libs/manifests/resources.ts';
-import { ReporterConfig } from '../../services/reporter/config.ts';
 import { TranslatorConfig } from '../../services/translator/config.ts';
 import { XdsServerConfig } from '../../services/xds-server/service.ts';
 
@@ -171,19 +170,14 @@ test('probes and Services point at the ports the services listen on', () => {
   }
 });
 
-// The Kubernetes mode of the edge services is selected by GANTRY_SOURCE=kubernetes (issue 5); until
-// their configs accept it, it is the one name allowed outside them, and file mode's required
-// settings are filled in for the parse.
-const PENDING: Partial<Record<Service, { names: string[]; fill: Record<string, string> }>> = {
-  watcher: { names: ['GANTRY_SOURCE'], fill: { GANTRY_MANIFESTS: '/unused' } },
-  'endpoint-discovery': { names: ['GANTRY_SOURCE'], fill: { GANTRY_MANIFESTS: '/unused' } },
-  reporter: { names: ['GANTRY_SOURCE'], fill: { GANTRY_STATUS_DIR: '/unused' } },
-};
+// In the cluster the edge services run in Kubernetes mode (GANTRY_SOURCE=kubernetes): they parse
+// the source switch and the Kubernetes-mode config (libs/kube/serve.ts), not the file-mode one.
+const KUBE_MODE = SourceConfig.extend(KubeSourceConfig.shape);
 const CONFIGS: Record<Service, z.ZodObject> = {
-  watcher: FileSourceConfig, 'endpoint-discovery': FileSourceConfig, translator: TranslatorConfig, reporter: ReporterConfig, 'xds-server': XdsServerConfig,
+  watcher: KUBE_MODE, 'endpoint-discovery': KUBE_MODE, translator: TranslatorConfig, reporter: KUBE_MODE, 'xds-server': XdsServerConfig,
 };
 
-test('every env var the manifests set is one the service\'s config accepts, and the env parses', (t) => {
+test('every env var the manifests set is one the service\'s config accepts, and the env parses', () => {
   for (const dir of OVERLAYS) {
     const docs = render(dir);
     const secrets = new Map(of(docs, 'Secret').map((s) => [s.metadata.name, s.stringData ?? {}]));
@@ -193,9 +187,8 @@ test('every env var the manifests set is one the service\'s config accepts, and 
     for (const d of deployments) {
       const service = d.metadata.name.slice('gantry-'.length) as Service;
       const schema = CONFIGS[service];
-      const env: Record<string, string> = { ...PENDING[service]?.fill };
+      const env: Record<string, string> = {};
       for (const e of d.spec.template.spec.containers[0].env) {
-        if (PENDING[service]?.names.includes(e.name)) continue;
         assert.ok(e.name in schema.shape, `${dir}: ${service} sets ${e.name}, which its config does not read`);
         const ref = e.valueFrom?.secretKeyRef;
         if (ref) {
@@ -208,9 +201,9 @@ test('every env var the manifests set is one the service\'s config accepts, and 
       const parsed = schema.safeParse(env);
       assert.ok(parsed.success, `${dir}: ${service}: ${parsed.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
       if (dir.endsWith('member')) assert.equal(env.GANTRY_CLUSTER, 'member-1');
+      if (schema === KUBE_MODE) assert.equal(env.GANTRY_SOURCE, 'kubernetes', `${dir}: ${service} runs in Kubernetes mode`);
     }
   }
-  t.diagnostic(`allowed outside the configs until the Kubernetes mode lands: ${[...new Set(Object.values(PENDING).flatMap((p) => p!.names))].join(', ')}`);
 });
 
 test('the ha overlay runs three xds-servers on different nodes with a disruption budget; writers stay single', () => {
