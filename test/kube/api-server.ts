@@ -795,3 +795,4 @@ async function readBody(req: IncomingMessage): Promise<string> {
   for await (const c of req) chunks.push(c as Buffer);
   return Buffer.concat(chunks).toString('utf8');
 }
+

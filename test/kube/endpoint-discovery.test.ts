@@ -1,21 +1,19 @@
 // endpoint-discovery in Kubernetes mode against the test API server and a real nats-server.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { subjects } from '../../libs/contracts/index.ts';
 import { startKubeEndpointDiscovery, type RunningKubeDiscovery } from '../../services/endpoint-discovery/kube-source.ts';
 import { eventually, lastSeq, latest, quietLog, startEdgeEnv, type EdgeEnv } from '../edge/edge-support.ts';
-import { TestApiServer } from './api-server.ts';
+import type { TestApiServer } from './api-server.ts';
+import { startTestCluster } from './cluster.ts';
 
 let env: EdgeEnv;
 let api: TestApiServer;
 let kc: KubeConfig;
 before(async () => {
   env = await startEdgeEnv();
-  api = new TestApiServer({ bookmarkIntervalMs: 200 });
-  await api.start();
-  kc = new KubeConfig();
-  kc.loadFromString(api.kubeconfig());
+  ({ api, kc } = await startTestCluster({ bookmarkIntervalMs: 200 }));
 });
 after(async () => { await api.stop(); await env.close(); });
 

@@ -2,12 +2,12 @@
 // test API server's status subresources, with a real nats-server.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { KubeConfig } from '@kubernetes/client-node';
 import { REPORT_SCHEMA, ReportEventSchema, subjects } from '../../libs/contracts/index.ts';
 import { publishEvent } from '../../libs/eventlog/index.ts';
 import { startKubeReporter, type RunningKubeReporter } from '../../services/reporter/kube-reporter.ts';
 import { eventually, quietLog, startEdgeEnv, type EdgeEnv } from '../edge/edge-support.ts';
-import { TestApiServer } from './api-server.ts';
+import type { TestApiServer } from './api-server.ts';
+import { startTestCluster } from './cluster.ts';
 
 const GW = 'gateway.networking.k8s.io/v1';
 const OURS = 'gantry.dev/gateway-controller';
@@ -16,10 +16,9 @@ let api: TestApiServer;
 let reporter: RunningKubeReporter;
 before(async () => {
   env = await startEdgeEnv();
-  api = new TestApiServer();
-  await api.start();
-  const kc = new KubeConfig();
-  kc.loadFromString(api.kubeconfig());
+  const cluster = await startTestCluster();
+  api = cluster.api;
+  const { kc } = cluster;
   reporter = await startKubeReporter({ eventLog: env.eventLog, cluster: 'local', kc, log: quietLog, controllerName: OURS, backoff: { initialMs: 20, maxMs: 200 } });
 });
 after(async () => { await reporter.stop(); await api.stop(); await env.close(); });
