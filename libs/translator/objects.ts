@@ -171,21 +171,26 @@ export const HttpRouteMatch = z.object({
 });
 export type HttpRouteMatch = z.infer<typeof HttpRouteMatch>;
 
+/** An xRoute's `spec.rules`: named rules of matches, filters and backendRefs (plus kind-specific fields). */
+function routeRules<M extends z.ZodType, E extends z.ZodRawShape>(match: M, extra: E) {
+  return z
+    .array(z.object({
+      name: RuleName.optional(),
+      matches: z.array(match).max(64).default([]),
+      filters: RouteFilters,
+      backendRefs: z.array(RouteBackendRef).max(16).default([]),
+      ...extra,
+    }))
+    .max(16)
+    // A route without rules has one rule that matches everything and has no backends.
+    .default([{ matches: [], filters: [], backendRefs: [] } as never]);
+}
+
 export const HTTPRoute = z.object({
   metadata: namespacedMetadata,
   spec: z.object({
     ...routeSpecCommon,
-    rules: z
-      .array(z.object({
-        name: RuleName.optional(),
-        matches: z.array(HttpRouteMatch).max(64).default([]),
-        filters: RouteFilters,
-        backendRefs: z.array(RouteBackendRef).max(16).default([]),
-        timeouts: RouteTimeouts.optional(),
-        retry: RouteRetry.optional(),
-      }))
-      .max(16)
-      .default([{ matches: [], filters: [], backendRefs: [] }]),
+    rules: routeRules(HttpRouteMatch, { timeouts: RouteTimeouts.optional(), retry: RouteRetry.optional() }),
   }),
 });
 export type HTTPRoute = z.infer<typeof HTTPRoute>;
@@ -210,15 +215,7 @@ export const GRPCRoute = z.object({
   metadata: namespacedMetadata,
   spec: z.object({
     ...routeSpecCommon,
-    rules: z
-      .array(z.object({
-        name: RuleName.optional(),
-        matches: z.array(GrpcRouteMatch).max(64).default([]),
-        filters: RouteFilters,
-        backendRefs: z.array(RouteBackendRef).max(16).default([]),
-      }))
-      .max(16)
-      .default([{ matches: [], filters: [], backendRefs: [] }]),
+    rules: routeRules(GrpcRouteMatch, {}),
   }),
 });
 export type GRPCRoute = z.infer<typeof GRPCRoute>;
