@@ -10,11 +10,13 @@ import { freePort, startNats, startRedis } from '../support/servers.ts';
 
 const bundle = bundleStatus('services/xds-server/main.ts');
 
-for (const [what, args, skip] of [
-  ['main.ts', ['--import', 'tsx', 'services/xds-server/main.ts'], false],
-  // What the supervisor and deployments run (built at npm install; npm test rebuilds it when stale).
-  ['its bundle', [bundle.out], bundle.current ? false : bundle.reason],
-] as const) test(`${what} logs "xds-server listening" with its address and exits 0 on SIGTERM`, { skip }, async () => {
+for (const [what, args, stale] of [
+  ['main.ts', ['--import', 'tsx', 'services/xds-server/main.ts'], undefined],
+  // What the supervisor and deployments run (built at npm install; npm test rebuilds it when
+  // stale, so a stale bundle here is a failed build, not something to skip).
+  ['its bundle', [bundle.out], bundle.current ? undefined : bundle.reason],
+] as const) test(`${what} logs "xds-server listening" with its address and exits 0 on SIGTERM`, async () => {
+  assert.equal(stale, undefined, `the bundle is not current (${stale}): run npm run build`);
   const [nats, redis, port] = await Promise.all([startNats(), startRedis(), freePort()]);
   const child = spawn(process.execPath, args, {
     env: { ...process.env, GANTRY_NATS_URL: nats.url, GANTRY_REDIS_URL: redis.url, GANTRY_XDS_PORT: String(port), GANTRY_REPLICA_ID: 'main-test' },
