@@ -1,10 +1,13 @@
-// backendRefs of a route rule: which Service ports they name, whether a ReferenceGrant lets the route
-// reach across namespaces, and how the rule's traffic splits between them.
+// backendRefs of a route rule: which Service ports or Upstreams (upstreams.ts) they name, whether a
+// ReferenceGrant lets the route reach across namespaces, and how the rule's traffic splits between them.
 import type { ServicePortState, TranslatorState } from './index-state.ts';
 import { objectKey } from './index-state.ts';
 import { compact, type ActionIR, type ClusterIR, type RouteKind, type WeightedClusterIR } from './ir.ts';
 import { serviceClusterName } from './names.ts';
 import { GATEWAY_GROUP, type BackendRef } from './objects.ts';
+import { referenceGrantedTo } from './secrets.ts';
+import { GANTRY_GROUP } from './upstream-objects.ts';
+import { upstreamCluster, upstreamModel } from './upstreams.ts';
 import type { BackendFiltersIR, CompiledRuleFilters, MirrorIR } from './filters.ts';
 import type { RuleModel } from './routes.ts';
 import { notOk, type Verdict } from './status.ts';
@@ -30,8 +33,11 @@ function backendTlsTargets(state: TranslatorState, namespace: string, service: s
   return false;
 }
 
+/** HTTPRoutes and GRPCRoutes need a backend speaking HTTP; layer 4 proxies carry any protocol. */
+const speaksHttp = (from: RouteOrigin) => from.kind === 'HTTPRoute' || from.kind === 'GRPCRoute';
+
 function unsupportedProtocol(state: TranslatorState, from: RouteOrigin, namespace: string, service: string, port: { port: number; name: string; appProtocol?: string }): Verdict | undefined {
-  if (from.kind !== 'HTTPRoute' && from.kind !== 'GRPCRoute') return undefined; // layer 4 proxies carry any protocol
+  if (!speaksHttp(from)) return undefined;
   const appProtocol = (port.appProtocol ?? '').toLowerCase();
   if (CLEARTEXT_APP_PROTOCOLS.has(appProtocol)) return undefined;
   if (TLS_APP_PROTOCOLS.has(appProtocol) && backendTlsTargets(state, namespace, service, port.name)) return undefined;
@@ -59,28 +65,55 @@ export interface ResolvedRule {
 
 type RefResolution = { ok: true; cluster: ClusterIR } | { ok: false; problem: Verdict };
 
-export function referenceGranted(state: TranslatorState, from: RouteOrigin, toNamespace: string, toName: string): boolean {
-  return (state.referenceGrants.get(toNamespace) ?? []).some(
-    (grant) =>
-      grant.spec.from.some((f) => f.group === GATEWAY_GROUP && f.kind === from.kind && f.namespace === from.namespace) &&
-      grant.spec.to.some((t) => t.group === '' && t.kind === 'Service' && (t.name === undefined || t.name === toName)),
-  );
+function servicePort(state: TranslatorState, namespace: string, name: string, port: number): { ok: true; port: ServicePortState } | { ok: false; problem: Verdict } {
+  const service = state.services.get(objectKey(namespace, name));
+  if (!service) return { ok: false, problem: notOk('BackendNotFound', `Service ${namespace}/${name} not found`) };
+  const found = service.ports.get(port);
+  if (!found) return { ok: false, problem: notOk('BackendNotFound', `Service ${namespace}/${name} has no port ${port}`) };
+  return { ok: true, port: found };
+}
+
+/** Upstream protocols over HTTP/2 in clear text or TLS (GRPC is HTTP/2 too). */
+const HTTP2_UPSTREAM_PROTOCOLS: ReadonlySet<string> = new Set(['H2C', 'GRPC']);
+
+/**
+ * An Upstream's cluster: its port is the Upstream's (a backendRef's port is not read). A Kube Upstream
+ * takes the endpoints of its Service port as a Service backendRef would, and fails the same way when
+ * the Service or port is missing.
+ */
+function resolveUpstream(state: TranslatorState, from: RouteOrigin, namespace: string, name: string): RefResolution {
+  const what = `Upstream ${namespace}/${name}`;
+  const record = state.upstreams.get(objectKey(namespace, name));
+  if (!record) return { ok: false, problem: notOk('BackendNotFound', `${what} not found`) };
+  const model = upstreamModel(state, record);
+  const { backend } = model;
+  if (!backend) return { ok: false, problem: notOk('BackendNotFound', `${what} is not Accepted: ${model.accepted.message}`) };
+  if (speaksHttp(from) && backend.protocol === 'TCP') {
+    return { ok: false, problem: notOk('UnsupportedProtocol', `${what} has protocol TCP, which only TCPRoutes, TLSRoutes and UDPRoutes can use; ${from.kind}s need HTTP, H2C or GRPC`) };
+  }
+  const http2 = from.kind === 'GRPCRoute' || HTTP2_UPSTREAM_PROTOCOLS.has(backend.protocol);
+  if (!backend.service) return { ok: true, cluster: upstreamCluster(model, backend, http2) };
+  const port = servicePort(state, backend.service.namespace, backend.service.name, backend.service.port);
+  if (!port.ok) return { ok: false, problem: { ...port.problem, message: `${what}: ${port.problem.message}` } };
+  return { ok: true, cluster: upstreamCluster(model, backend, http2, port.port) };
 }
 
 export function resolveRef(state: TranslatorState, from: RouteOrigin, ref: Omit<BackendRef, 'weight'>): RefResolution {
   const namespace = ref.namespace ?? from.namespace;
   const what = `${ref.kind} ${namespace}/${ref.name}`;
-  if (ref.group !== '' || ref.kind !== 'Service') {
-    return { ok: false, problem: notOk('InvalidKind', `backendRef ${ref.group || 'core'}/${ref.kind} is not supported; only Service is`) };
+  const upstream = ref.group === GANTRY_GROUP && ref.kind === 'Upstream';
+  if (!upstream && (ref.group !== '' || ref.kind !== 'Service')) {
+    return { ok: false, problem: notOk('InvalidKind', `backendRef ${ref.group || 'core'}/${ref.kind} is not supported; only Service and ${GANTRY_GROUP}/Upstream are`) };
   }
-  if (namespace !== from.namespace && !referenceGranted(state, from, namespace, ref.name)) {
+  const referrer = { group: GATEWAY_GROUP, kind: from.kind, namespace: from.namespace };
+  if (namespace !== from.namespace && !referenceGrantedTo(state, referrer, { group: ref.group, kind: ref.kind, namespace, name: ref.name })) {
     return { ok: false, problem: notOk('RefNotPermitted', `no ReferenceGrant in ${namespace} allows ${from.kind}s from ${from.namespace} to reach ${what}`) };
   }
+  if (upstream) return resolveUpstream(state, from, namespace, ref.name);
   if (ref.port === undefined) return { ok: false, problem: notOk('BackendNotFound', `backendRef to ${what} needs a port`) };
-  const service = state.services.get(objectKey(namespace, ref.name));
-  if (!service) return { ok: false, problem: notOk('BackendNotFound', `${what} not found`) };
-  const port = service.ports.get(ref.port);
-  if (!port) return { ok: false, problem: notOk('BackendNotFound', `${what} has no port ${ref.port}`) };
+  const found = servicePort(state, namespace, ref.name, ref.port);
+  if (!found.ok) return found;
+  const { port } = found;
   const unsupported = unsupportedProtocol(state, from, namespace, ref.name, port);
   if (unsupported) return { ok: false, problem: unsupported };
   return { ok: true, cluster: clusterOf(port, namespace, ref.name, from.kind === 'GRPCRoute' || HTTP2_APP_PROTOCOLS.has(port.appProtocol ?? '')) };

@@ -9,7 +9,7 @@ const port = z.number().int().min(1).max(65535);
 
 // GEP-2257 durations: 1 to 4 "<number><unit>" groups, unit h, m, s or ms.
 export const GATEWAY_DURATION_RE = /^([0-9]{1,5}(h|m|s|ms)){1,4}$/;
-const duration = z.string().regex(GATEWAY_DURATION_RE, 'must be a Gateway API duration such as "10s", "1m30s" or "500ms"');
+export const GatewayDuration = z.string().regex(GATEWAY_DURATION_RE, 'must be a Gateway API duration such as "10s", "1m30s" or "500ms"');
 
 const HttpHeader = z.object({ name: z.string().min(1).max(256), value: z.string().max(4096) });
 export type HttpHeader = z.infer<typeof HttpHeader>;
@@ -89,13 +89,13 @@ export type RouteFilter = z.infer<typeof RouteFilter>;
 
 export const RouteFilters = z.array(RouteFilter).max(16).default([]);
 
-export const RouteTimeouts = z.object({ request: duration.optional(), backendRequest: duration.optional() });
+export const RouteTimeouts = z.object({ request: GatewayDuration.optional(), backendRequest: GatewayDuration.optional() });
 export type RouteTimeouts = z.infer<typeof RouteTimeouts>;
 
 export const RouteRetry = z.object({
   codes: z.array(z.number().int().min(400).max(599)).default([]),
   attempts: z.number().int().min(1).optional(),
-  backoff: duration.optional(),
+  backoff: GatewayDuration.optional(),
 });
 export type RouteRetry = z.infer<typeof RouteRetry>;
 

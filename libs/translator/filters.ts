@@ -11,15 +11,17 @@
 // - URLRewrite: hostname and path (full path, or the matched prefix, segment-wise).
 // - RequestMirror: a copy of a share of the requests to another backend.
 // - CORS: answered by Envoy's CORS filter, per route.
-// - ExtensionRef: Gantry knows no extension kinds, so the reference never resolves: ResolvedRefs=False
-//   InvalidKind, and the requests the filter would have processed get a 500 (the spec forbids
-//   skipping it).
+// - ExtensionRef to a RouteOption (gateway.gantry.dev): the option's settings apply to the rule
+//   (route-options.ts resolves it; a missing or invalid one fails like an unknown kind). Any other
+//   kind never resolves: ResolvedRefs=False InvalidKind, and the requests the filter would have
+//   processed get a 500 (the spec forbids skipping it).
 import type { ListenerModel } from './gateway.ts';
 import type { RouteKind } from './ir.ts';
 import {
   durationMs, type Cors, type HeaderModifier, type HttpHeader, type PathModifier, type RouteFilter, type RouteRetry, type RouteTimeouts,
 } from './filter-objects.ts';
 import { notOk, type Verdict } from './status.ts';
+import { GANTRY_GROUP } from './upstream-objects.ts';
 
 export interface HeaderMutationIR {
   /** Replace any value the header had (or add it). */
@@ -62,9 +64,24 @@ export interface CorsIR {
 }
 
 export interface RetryIR {
+  /** Envoy retry_on conditions (a RouteOption's); absent: the Gateway API's (codes, connect failures, resets). */
+  retryOn?: string[];
   codes: number[];
   attempts?: number;
   backoffMs?: number;
+}
+
+/** Fault injection (a RouteOption's): shares in millionths. */
+export interface FaultsIR {
+  abort?: { perMillion: number; httpStatus: number };
+  delay?: { perMillion: number; fixedDelayMs: number };
+}
+
+/** A token bucket of each proxy (Envoy's local rate limit: not shared between proxies). */
+export interface LocalRateLimitIR {
+  maxTokens: number;
+  tokensPerFill: number;
+  fillIntervalMs: number;
 }
 
 export interface MirrorIR {
@@ -85,6 +102,10 @@ export interface RouteFiltersIR {
   requestTimeoutMs?: number;
   backendRequestTimeoutMs?: number;
   retry?: RetryIR;
+  /** RouteOption settings with no Gateway API counterpart (route-options.ts). 0 = no idle timeout. */
+  idleTimeoutMs?: number;
+  faults?: FaultsIR;
+  localRateLimit?: LocalRateLimitIR;
 }
 
 /** Per-backendRef filters: the header changes Envoy can make per weighted cluster. */
@@ -106,6 +127,8 @@ export interface CompiledRuleFilters {
   redirect?: RedirectSpec;
   /** ExtensionRef filters: unresolvable, so the rule answers 500 and ResolvedRefs=False. */
   unresolvedExtension?: Verdict;
+  /** RouteOptions the rule's ExtensionRef filters name, in filter order (resolved by route-options.ts). */
+  optionRefs?: Array<{ name: string; where: string }>;
   /** Per backendRef (same order): header filters, or the unresolvable ExtensionRef that fails it. */
   backends: Array<BackendFiltersIR & { unresolvedExtension?: Verdict }>;
   /** Why the rule cannot be programmed as written. */
@@ -142,7 +165,7 @@ const unsupported = (message: string) => new RuleProblem(notOk('UnsupportedValue
 const incompatible = (message: string) => new RuleProblem(notOk('IncompatibleFilters', message));
 
 /** Header names are case-insensitive: the first of equivalent names wins, as the spec says. */
-function headerMutation(m: HeaderModifier): HeaderMutationIR {
+export function headerMutation(m: HeaderModifier): HeaderMutationIR {
   const seen = new Set<string>();
   const firstOf = (headers: HttpHeader[]) =>
     headers.filter((h) => {
@@ -187,7 +210,7 @@ function redirectSpec(r: NonNullable<RouteFilter['requestRedirect']>, where: str
   return out;
 }
 
-function cors(c: Cors): CorsIR {
+export function cors(c: Cors): CorsIR {
   return {
     allowOrigins: c.allowOrigins,
     allowMethods: c.allowMethods,
@@ -205,7 +228,10 @@ export function mirrorPerMillion(m: NonNullable<RouteFilter['requestMirror']>): 
   return 1_000_000;
 }
 
+const isRouteOption = (ref: NonNullable<RouteFilter['extensionRef']>) => ref.group === GANTRY_GROUP && ref.kind === 'RouteOption';
+
 function extensionVerdict(ref: NonNullable<RouteFilter['extensionRef']>, where: string): Verdict {
+  if (isRouteOption(ref)) return notOk('InvalidKind', `${where}.extensionRef: a RouteOption applies to a whole rule; name it in the rule's filters, not a backendRef's`);
   return notOk('InvalidKind', `${where}.extensionRef: ${ref.group || 'core'}/${ref.kind} ${ref.name} is not a filter kind Gantry knows; the requests it would process get a 500`);
 }
 
@@ -277,7 +303,12 @@ export function compileRuleFilters(kind: RouteKind, rule: RuleInput, pathTypes: 
           break;
         }
         case 'CORS': out.filters.cors = cors(filterBody<'cors'>(f, where)); break;
-        case 'ExtensionRef': out.unresolvedExtension ??= extensionVerdict(filterBody<'extensionRef'>(f, where), where); break;
+        case 'ExtensionRef': {
+          const ref = filterBody<'extensionRef'>(f, where);
+          if (isRouteOption(ref)) (out.optionRefs ??= []).push({ name: ref.name, where });
+          else out.unresolvedExtension ??= extensionVerdict(ref, where);
+          break;
+        }
       }
     });
     if (out.redirect && seen.has('URLRewrite')) throw incompatible('RequestRedirect and URLRewrite filters cannot be used in the same rule');

@@ -6,6 +6,7 @@ import type { RouteKind } from './ir.ts';
 import type { GatewayTlsIR } from './listener-tls.ts';
 import { GATEWAY_GROUP, salvageGatewayClassName, type Gateway, type GatewayListener, type GatewayTls, type LabelSelector, type ListenerTls } from './objects.ts';
 import { addressStatus } from './addresses.ts';
+import { parametersProblem, type ParametersRef } from './parameters-objects.ts';
 import { notOk, ok, stampFor, type ConditionStamp, type Verdict } from './status.ts';
 
 export const SUPPORTED_ROUTE_KINDS: readonly RouteKind[] = ['HTTPRoute', 'GRPCRoute'];
@@ -69,6 +70,8 @@ export interface GatewayModel {
   addresses: Array<{ type: string; value?: string }>;
   /** Accepted=False when the Gateway cannot be used as written (InvalidParameters). */
   rejected?: Verdict;
+  /** spec.infrastructure.parametersRef, checked against the state by withParametersChecked. */
+  parametersRef?: ParametersRef;
   /** spec.tls as written (frontend validation, backend client certificate). */
   tls?: GatewayTls;
   /** The Gateway's own ResolvedRefs (spec.tls.backend.clientCertificateRef), when it has refs. */
@@ -116,10 +119,27 @@ export function gatewayModel(record: ObjectRecord<Gateway>): GatewayModel {
   }
   const { spec } = record.parsed.value;
   const model: GatewayModel = { id: record.id, key, className: spec.gatewayClassName, listeners: spec.listeners.map(listenerModel), addresses: spec.addresses, tls: spec.tls };
-  const params = spec.infrastructure?.parametersRef;
-  // No parameters kind is supported: any parametersRef is one the Gateway cannot be configured with.
-  if (params) model.rejected = notOk('InvalidParameters', `infrastructure.parametersRef ${params.group || 'core'}/${params.kind} ${params.name}: no parameters kind is supported`);
+  if (spec.infrastructure?.parametersRef) model.parametersRef = spec.infrastructure.parametersRef;
   return model;
+}
+
+const checked = new WeakMap<GatewayModel, { parameters: unknown; model: GatewayModel }>();
+
+/**
+ * The model with its parametersRef resolved in the state: rejected with InvalidParameters when it
+ * names no valid GatewayParameters of its namespace. The same model while that object is the same
+ * (models are memo keys).
+ */
+export function withParametersChecked(model: GatewayModel, state: TranslatorState): GatewayModel {
+  const ref = model.parametersRef;
+  if (!ref || model.rejected) return model;
+  const parameters = state.gatewayParameters.get(`${model.id.namespace}/${ref.name}`);
+  const cached = checked.get(model);
+  if (cached && cached.parameters === parameters) return cached.model;
+  const problem = parametersProblem(ref, model.id.namespace, state, 'infrastructure.parametersRef');
+  const out = problem ? { ...model, rejected: notOk('InvalidParameters', problem) } : model;
+  checked.set(model, { parameters, model: out });
+  return out;
 }
 
 export function matchesSelector(labels: Record<string, string>, selector: LabelSelector): boolean {

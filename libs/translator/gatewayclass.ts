@@ -2,7 +2,8 @@
 // report at all, so that two controllers never fight over one status.
 import type { StatusReport } from './api.ts';
 import type { TranslatorState } from './index-state.ts';
-import { ok, report, stampFor } from './status.ts';
+import { parametersProblem } from './parameters-objects.ts';
+import { notOk, ok, report, stampFor } from './status.ts';
 
 /** Names of the valid classes whose controllerName is ours. */
 export function acceptedClasses(state: TranslatorState, controllerName: string): Set<string> {
@@ -19,8 +20,10 @@ export function gatewayClassReports(
   return [...classes].sort().map((name) => {
     const record = state.gatewayClasses.get(name)!;
     const stamp = stampFor(record.id.generation, now);
+    const ref = record.parsed.ok ? record.parsed.value.spec.parametersRef : undefined;
+    const problem = ref && parametersProblem(ref, ref.namespace, state, 'parametersRef');
     const conditions = [
-      stamp('Accepted', ok('Accepted', 'Accepted by this controller')),
+      stamp('Accepted', problem ? notOk('InvalidParameters', problem) : ok('Accepted', 'Accepted by this controller')),
       stamp('SupportedVersion', ok('SupportedVersion', 'Gateway API version is supported')),
     ];
     return report(record.id, { conditions }, gatewaysByClass.get(name) ?? []);

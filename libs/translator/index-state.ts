@@ -12,6 +12,10 @@ import {
 import { BackendTLSPolicy, ConfigMap, Secret, TLSRoute } from './tls-objects.ts';
 import { TCPRoute, UDPRoute } from './l4-objects.ts';
 import { ListenerSet } from './listener-set-objects.ts';
+import { GANTRY_GROUP, Upstream } from './upstream-objects.ts';
+import { ListenerOption, OPTION_API_VERSION, RouteOption, VirtualHostOption } from './option-objects.ts';
+import { OptionLinks } from './option-index.ts';
+import { GatewayParameters } from './parameters-objects.ts';
 
 
 export interface ObjectRecord<T> {
@@ -53,6 +57,15 @@ export interface TranslatorState {
   /** Namespace labels by namespace name. */
   namespaceLabels: Map<string, Record<string, string>>;
   services: Map<string, ServiceState>;
+  /** Gantry's Upstreams (gateway.gantry.dev), by "<namespace>/<name>". */
+  upstreams: Map<string, ObjectRecord<Upstream>>;
+  /** Gantry's option kinds (option-objects.ts), by "<namespace>/<name>", and what they reach. */
+  routeOptions: Map<string, ObjectRecord<RouteOption>>;
+  virtualHostOptions: Map<string, ObjectRecord<VirtualHostOption>>;
+  listenerOptions: Map<string, ObjectRecord<ListenerOption>>;
+  optionLinks: OptionLinks;
+  /** GatewayParameters (libs/provisioning/parameters.ts), by "<namespace>/<name>": checked here, applied by the reporter. */
+  gatewayParameters: Map<string, ObjectRecord<GatewayParameters>>;
 }
 
 interface KindSpec {
@@ -79,6 +92,11 @@ const KINDS: Record<string, KindSpec> = {
   UDPRoute: { versions: [GW('v1'), GW('v1alpha2')], namespaced: true, schema: UDPRoute },
   ListenerSet: { versions: [GW('v1')], namespaced: true, schema: ListenerSet },
   XListenerSet: { versions: ['gateway.networking.x-k8s.io/v1alpha1'], namespaced: true, schema: ListenerSet },
+  Upstream: { versions: [`${GANTRY_GROUP}/v1alpha1`], namespaced: true, schema: Upstream },
+  GatewayParameters: { versions: [`${GANTRY_GROUP}/v1alpha1`], namespaced: true, schema: GatewayParameters },
+  RouteOption: { versions: [OPTION_API_VERSION], namespaced: true, schema: RouteOption },
+  VirtualHostOption: { versions: [OPTION_API_VERSION], namespaced: true, schema: VirtualHostOption },
+  ListenerOption: { versions: [OPTION_API_VERSION], namespaced: true, schema: ListenerOption },
 };
 
 export function objectKey(namespace: string, name: string): string {
@@ -135,7 +153,7 @@ function serviceState(parts: ServiceEndpoints[]): ServiceState {
 
 /** The kinds whose maps every Gateway may read: a change to one of them re-translates them all. */
 export const SHARED_KINDS: ReadonlySet<string> = new Set([
-  'GatewayClass', 'ReferenceGrant', 'Namespace', 'Secret', 'ConfigMap', 'BackendTLSPolicy', 'ListenerSet', 'XListenerSet',
+  'GatewayClass', 'ReferenceGrant', 'Namespace', 'Secret', 'ConfigMap', 'BackendTLSPolicy', 'ListenerSet', 'XListenerSet', 'GatewayParameters',
 ]);
 
 /** What changed since the last drain: "<kind>/<namespace>/<name>" object keys and Service keys. */
@@ -168,6 +186,12 @@ export class StateIndex implements TranslatorState {
   readonly referenceGrants = new Map<string, ReferenceGrant[]>();
   readonly namespaceLabels = new Map<string, Record<string, string>>();
   readonly services = new Map<string, ServiceState>();
+  readonly upstreams = new Map<string, ObjectRecord<Upstream>>();
+  readonly routeOptions = new Map<string, ObjectRecord<RouteOption>>();
+  readonly virtualHostOptions = new Map<string, ObjectRecord<VirtualHostOption>>();
+  readonly listenerOptions = new Map<string, ObjectRecord<ListenerOption>>();
+  readonly optionLinks = new OptionLinks();
+  readonly gatewayParameters = new Map<string, ObjectRecord<GatewayParameters>>();
   private readonly grants = new Map<string, ObjectRecord<ReferenceGrant>>();
   /** Per "<kind>/<namespace>/<name>", the copy each member cluster holds. */
   private readonly copies = new Map<string, Map<string, StoredObject>>();
@@ -234,10 +258,13 @@ export class StateIndex implements TranslatorState {
     const winner = byCluster(this.copies.get(key))[0];
     const record = winner ? recordOf(winner, spec) : undefined;
     const [map, mapKey] = this.slot(kind, objKey);
-    if (map.get(mapKey) === record) return;
+    const before = map.get(mapKey);
+    if (before === record) return;
     if (record) map.set(mapKey, record as ObjectRecord<never>);
     else map.delete(mapKey);
     this.changes.objects.add(key);
+    // An option changes the translation of what it reaches: those keys count as changed too.
+    for (const reached of this.optionLinks.settled(kind, key, before, record)) this.changes.objects.add(reached);
     if (kind === 'ReferenceGrant') this.refreshGrants(record?.id.namespace ?? objKey.split('/')[0]);
     if (kind === 'Namespace') {
       if (record?.parsed.ok) this.namespaceLabels.set(objKey, (record.parsed.value as Namespace).metadata.labels);
@@ -249,7 +276,9 @@ export class StateIndex implements TranslatorState {
     const maps: Record<string, Map<string, ObjectRecord<never>>> = {
       GatewayClass: this.gatewayClasses, Gateway: this.gateways, HTTPRoute: this.httpRoutes, GRPCRoute: this.grpcRoutes,
       TLSRoute: this.tlsRoutes, TCPRoute: this.tcpRoutes, UDPRoute: this.udpRoutes, BackendTLSPolicy: this.backendTLSPolicies,
-      Secret: this.secrets, ConfigMap: this.configMaps, ReferenceGrant: this.grants,
+      Secret: this.secrets, ConfigMap: this.configMaps, ReferenceGrant: this.grants, Upstream: this.upstreams,
+      RouteOption: this.routeOptions, VirtualHostOption: this.virtualHostOptions, ListenerOption: this.listenerOptions,
+      GatewayParameters: this.gatewayParameters,
     } as unknown as Record<string, Map<string, ObjectRecord<never>>>;
     if (kind === 'ListenerSet' || kind === 'XListenerSet') return [this.listenerSets as Map<string, ObjectRecord<never>>, `${kind}/${objKey}`];
     if (kind === 'Namespace') return [this.namespaceRecords, objKey];

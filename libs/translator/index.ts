@@ -4,8 +4,9 @@
 // build the IR and turn it into Envoy resources; statuses last, as they depend on all of it.
 //
 // Each Gateway is translated by translateGateway() from its own model, the routes that name it, the
-// Services those routes use and the shared state (classes, grants, namespaces, Secrets, ConfigMaps,
-// ListenerSets, BackendTLSPolicies) only. A long-lived Translator remembers each Gateway's inputs
+// Services and Upstreams those routes use, the options reaching it (a route's RouteOptions are in its
+// model) and the shared state (classes, grants, namespaces, Secrets, ConfigMaps, ListenerSets,
+// BackendTLSPolicies) only. A long-lived Translator remembers each Gateway's inputs
 // by identity and reuses its translation while they are unchanged: one route change re-translates
 // only the Gateways that route names, and inside them only what the route reaches (GatewayReuse:
 // its attachment, the virtual hosts it is in). Identity is stable because parsed records and the models
@@ -14,12 +15,12 @@ import type { GatewaySnapshot, StatusReport, TranslateOptions, TranslateResult, 
 import { attachRoutes, type AttachMemo, type RouteParentStatus } from './attachment.ts';
 import { resolveRuleTraffic, type ResolvedRule } from './backends.ts';
 import { apiListenerTemplate, socketListener } from './envoy/listeners.ts';
-import { edsCluster, loadAssignment, unavailableCluster } from './envoy/clusters.ts';
+import { clusterSecrets, envoyCluster, loadAssignments, unavailableCluster } from './envoy/clusters.ts';
 import { grpcVariant } from './envoy/grpc-variant.ts';
 import { routeConfiguration } from './envoy/route-config.ts';
-import { gatewayModel, gatewayStatus, type GatewayModel } from './gateway.ts';
+import { gatewayModel, gatewayStatus, withParametersChecked, type GatewayModel } from './gateway.ts';
 import { acceptedClasses, gatewayClassReports } from './gatewayclass.ts';
-import { objectKey, SHARED_KINDS, StateIndex, type ObjectRecord, type ServiceState, type TranslatorState } from './index-state.ts';
+import { objectKey, SHARED_KINDS, StateIndex, type ObjectRecord, type TranslatorState } from './index-state.ts';
 import { grpcRouteConfigName, routeConfigName } from './names.ts';
 import { grpcRouteModel, httpRouteModel, type RouteModel } from './routes.ts';
 import { compareReports, ok, report, type Verdict } from './status.ts';
@@ -32,6 +33,10 @@ import { isL4Listener, l4IR, l4RouteModel } from './l4-routes.ts';
 import { l4Listener } from './envoy/l4.ts';
 import { isAttached, listenerSetReport, listenerSetsOf, mergeListenerSets, refParent, type ListenerSetModel } from './listener-sets.ts';
 import { GATEWAY_GROUP } from './objects.ts';
+import { upstreamReports, withUpstreamTargets, type UpstreamModel } from './upstreams.ts';
+import { withRouteOptions } from './route-options.ts';
+import { applyGatewayOptions, gatewayOptionsPlan } from './gateway-options.ts';
+import { optionReports } from './option-status.ts';
 
 export type { TranslateOptions, TranslateResult, TranslatorInput } from './api.ts';
 
@@ -49,12 +54,13 @@ function modelOf<R extends ObjectRecord<never>, M>(record: R, make: (r: R) => M)
 /** Gateways of our classes, including those that failed to parse but whose class is readable. */
 function ourGateways(state: TranslatorState, classes: Set<string>): GatewayModel[] {
   return [...state.gateways.values()]
-    .map((r) => modelOf(r as ObjectRecord<never>, () => gatewayModel(r)))
+    .map((r) => withParametersChecked(modelOf(r as ObjectRecord<never>, () => gatewayModel(r)), state))
     .filter((g) => g.className !== undefined && classes.has(g.className))
     .sort(byKey);
 }
 
 const ROUTE_KINDS: ReadonlySet<string> = new Set(['HTTPRoute', 'GRPCRoute', 'TCPRoute', 'UDPRoute', 'TLSRoute']);
+const UPSTREAM = 'Upstream/';
 
 /** Models of every route, or only of those whose "<kind>/<ns>/<name>" is in `only`. */
 function routeModels(state: TranslatorState, only?: Set<string>): RouteModel[] {
@@ -62,7 +68,8 @@ function routeModels(state: TranslatorState, only?: Set<string>): RouteModel[] {
     const picked = only
       ? [...only].filter((k) => k.startsWith(`${kind}/`)).flatMap((k) => records.get(k.slice(kind.length + 1)) ?? [])
       : [...records.values()];
-    return picked.map((r) => modelOf(r as ObjectRecord<never>, () => make(r)));
+    // RouteOptions give a route a model of its own (route-options.ts), kept while they are unchanged.
+    return picked.map((r) => withRouteOptions(state, modelOf(r as ObjectRecord<never>, () => make(r))));
   };
   return [
     ...of(state.httpRoutes, 'HTTPRoute', httpRouteModel),
@@ -71,6 +78,15 @@ function routeModels(state: TranslatorState, only?: Set<string>): RouteModel[] {
     ...of(state.udpRoutes, 'UDPRoute', (r) => l4RouteModel('UDPRoute', r)),
     ...of(state.tlsRoutes, 'TLSRoute', tlsRouteModel),
   ].sort(byKey);
+}
+
+/** The HTTPRoute or GRPCRoute "<kind>/<namespace>/<name>" as read from its object, before RouteOptions. */
+function baseRouteModel(state: TranslatorState, key: string): RouteModel | undefined {
+  const name = key.slice(key.indexOf('/') + 1);
+  const http = key.startsWith('HTTPRoute/') ? state.httpRoutes.get(name) : undefined;
+  if (http) return modelOf(http as ObjectRecord<never>, () => httpRouteModel(http));
+  const grpc = key.startsWith('GRPCRoute/') ? state.grpcRoutes.get(name) : undefined;
+  return grpc && modelOf(grpc as ObjectRecord<never>, () => grpcRouteModel(grpc));
 }
 
 /** "<group>/<kind>/<namespace>/<name>" of each parent a route names. */
@@ -95,9 +111,10 @@ function routesOf(gateway: GatewayModel, byParent: Map<string, RouteModel[]>): R
 }
 
 /**
- * "<namespace>/<name>" of every Service a route's backends may resolve to: what resolveRuleTraffic
- * (backends.ts) looks up, the rules' backendRefs and RequestMirror targets (any kind: a superset
- * only costs a needless re-translation).
+ * "<namespace>/<name>" of every Service or Upstream a route's backends may resolve to: what
+ * resolveRuleTraffic (backends.ts) looks up, the rules' backendRefs and RequestMirror targets (any
+ * kind: a superset only costs a needless re-translation). withUpstreamTargets adds the Services of
+ * Kube Upstreams, which depend on the state.
  */
 const serviceRefs = new WeakMap<RouteModel, string[]>();
 
@@ -119,10 +136,20 @@ function sameRefs(a: readonly unknown[] | undefined, b: readonly unknown[]): boo
   return a !== undefined && a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
+/** Per backend key, the Service state and the Upstream record a resolution reads. */
+function backendsOf(state: TranslatorState, keys: string[]): unknown[] {
+  return keys.flatMap((k) => [state.services.get(k), state.upstreams.get(k)]);
+}
+
+/** backendsOf(state, keys) equals `known`, without building it (checked for every route use). */
+function sameBackends(state: TranslatorState, keys: string[], known: unknown[]): boolean {
+  return known.length === 2 * keys.length && keys.every((k, i) => state.services.get(k) === known[2 * i] && state.upstreams.get(k) === known[2 * i + 1]);
+}
+
 interface Resolution {
   shared: number;
-  /** The states of the Services the route refers to (servicesOf order), as resolved against. */
-  services: Array<ServiceState | undefined>;
+  /** backendsOf the keys the route refers to, as resolved against. */
+  backends: unknown[];
   rules: ResolvedRule[];
 }
 
@@ -133,12 +160,12 @@ interface Resolution {
  */
 function backendResolver(state: TranslatorState, shared: number, memo: WeakMap<RouteModel, Resolution>): { resolve: (r: RouteModel) => ResolvedRule[]; resolvedRefs: (r: RouteModel) => Verdict } {
   const resolve = (route: RouteModel) => {
-    const keys = servicesOf(route);
+    const keys = withUpstreamTargets(state, servicesOf(route));
     const known = memo.get(route);
-    if (known && known.shared === shared && keys.every((k, i) => state.services.get(k) === known.services[i])) return known.rules;
+    if (known && known.shared === shared && sameBackends(state, keys, known.backends)) return known.rules;
     const from = { kind: route.kind, namespace: route.id.namespace };
     const rules = route.rules.map((rule) => resolveRuleTraffic(state, from, rule));
-    memo.set(route, { shared, services: keys.map((k) => state.services.get(k)), rules });
+    memo.set(route, { shared, backends: backendsOf(state, keys), rules });
     return rules;
   };
   const resolvedRefs = (route: RouteModel) => resolve(route).find((r) => r.problem)?.problem ?? ok('ResolvedRefs');
@@ -185,7 +212,8 @@ export function translateGateway(
   const l4 = l4IR(gateway, attachments, ctx.resolve, ctx.state);
   const httpGateway = { ...gateway, listeners: gateway.listeners.filter((l) => !isL4Listener(l)) };
   const http = attachments.filter((a) => !isL4Listener(a.listener) && a.route.kind !== 'TLSRoute');
-  const ir = gatewayIR(httpGateway, http, ctx.resolve, { previous: previous.virtualHosts, next: next.virtualHosts });
+  // VirtualHostOptions and ListenerOptions go on the IR afterwards, so its memos do not depend on them.
+  const ir = applyGatewayOptions(gatewayIR(httpGateway, http, ctx.resolve, { previous: previous.virtualHosts, next: next.virtualHosts }), gatewayOptionsPlan(ctx.state, gateway));
   const clusterByName = new Map([...l4.clusters, ...ir.clusters, unavailableCluster].map((c) => [c.name, c]));
   const clusterIRs = [...clusterByName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const routeConfigs = ir.ports.map((port) => routeConfiguration(routeConfigName(gateway.key, port.port), port));
@@ -193,9 +221,9 @@ export function translateGateway(
     gateway: gateway.key,
     listeners: [...ir.ports.map((port) => socketListener(gateway.key, port)), ...l4.ports.map((port) => l4Listener(gateway.key, port))],
     routes: routeConfigs,
-    clusters: clusterIRs.map(edsCluster),
-    endpoints: clusterIRs.map(loadAssignment),
-    secrets: [],
+    clusters: clusterIRs.map(envoyCluster),
+    endpoints: loadAssignments(clusterIRs),
+    secrets: clusterSecrets(clusterIRs),
     grpcRoutes: routeConfigs.map((config, i) => grpcVariant(config, grpcRouteConfigName(gateway.key, ir.ports[i].port))),
     apiListeners: ir.ports.map((port) => ({ port: port.port, hostnames: port.hostnames, template: apiListenerTemplate(gateway.key, port) })),
   };
@@ -209,7 +237,7 @@ interface GatewayMemo {
   merged: { gateway: GatewayModel; sets: ListenerSetModel[] };
   /** The routes naming the Gateway (or its ListenerSets). */
   named: RouteModel[];
-  /** Services those routes refer to (keys), for finding the Gateways a Service change affects. */
+  /** Services and Upstreams those routes refer to (keys), for finding the Gateways their changes affect. */
   services: string[];
   deps: unknown[];
   result: GatewayTranslation;
@@ -228,8 +256,8 @@ function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
  * Translation with memory, fed by a StateIndex that is updated one object at a time. Each call
  * re-translates only the Gateways the changes since the last call can affect: a changed Gateway,
  * the Gateways a changed route names (before and after the change), the Gateways using a changed
- * Service; every Gateway when a shared kind (classes, grants, namespaces, Secrets, ConfigMaps,
- * ListenerSets, BackendTLSPolicies) changed. The result equals a fresh translation of the same
+ * Service or Upstream (or the Service of a Kube Upstream they use); every Gateway when a shared kind
+ * (classes, grants, namespaces, Secrets, ConfigMaps, ListenerSets, BackendTLSPolicies) changed. The result equals a fresh translation of the same
  * state; `changed` names the Gateways whose snapshot is new or gone.
  */
 export class Translator {
@@ -238,11 +266,13 @@ export class Translator {
   private readonly routeReports = new Map<string, StatusReport>();
   /** Route key → the Gateways whose translation gives it a parent status. */
   private readonly routeGateways = new Map<string, Set<string>>();
+  /** Service or Upstream key → the Gateways whose routes use it. */
   private readonly gatewaysByService = new Map<string, Set<string>>();
   private readonly byParent = new Map<string, RouteModel[]>();
   private readonly routeByKey = new Map<string, RouteModel>();
   private sharedVersion = 0;
   private readonly resolutions = new WeakMap<RouteModel, Resolution>();
+  private readonly upstreamReports = new WeakMap<UpstreamModel, StatusReport>();
 
   constructor(private readonly opts: TranslateOptions) {}
 
@@ -265,6 +295,7 @@ export class Translator {
     else this.applyRouteChanges(index, changes.objects, dirty);
     for (const key of changes.objects) if (key.startsWith('Gateway/')) dirty.add(key.slice('Gateway/'.length));
     for (const svc of changes.services) for (const gw of this.gatewaysByService.get(svc) ?? []) dirty.add(gw);
+    for (const key of changes.objects) if (key.startsWith(UPSTREAM)) for (const gw of this.gatewaysByService.get(key.slice(UPSTREAM.length)) ?? []) dirty.add(gw);
 
     const { opts } = this;
     const classes = acceptedClasses(index, opts.controllerName);
@@ -308,6 +339,12 @@ export class Translator {
     for (const r of this.routeReports.values()) reports.push(r); // tens of thousands: no spread
     reports.push(...gatewayClassReports(index, classes, gatewaysByClass, now));
     reports.push(...backendTlsReports(ctx.backendTls, snapshots, opts.controllerName, now));
+    for (const r of upstreamReports(index, now, this.upstreamReports)) reports.push(r);
+    reports.push(...optionReports(index, {
+      route: (key) => baseRouteModel(index, key),
+      gateway: (key) => this.memos.get(key)?.merged.gateway,
+      gatewaysOfRoute: (key) => this.routeGateways.get(key) ?? [],
+    }, now));
     return { snapshots, retained, reports, changed };
   }
 
@@ -411,8 +448,9 @@ export class Translator {
       ? before.merged
       : mergeListenerSets(declared, listenerSetsOf(declared, state), (g) => withGatewayTls(g, state));
     const named = routesOf(merged.gateway, this.byParent);
-    const services = [...new Set(named.flatMap(servicesOf))].sort();
-    const deps = [merged.gateway, this.sharedVersion, ...named, ...services.map((k) => state.services.get(k))];
+    const services = withUpstreamTargets(state, [...new Set(named.flatMap(servicesOf))].sort());
+    const options = state.optionLinks.targeting(`Gateway/${merged.gateway.key}`); // VirtualHostOptions, ListenerOptions
+    const deps = [merged.gateway, this.sharedVersion, ...named, ...backendsOf(state, services), ...options];
     if (before && sameRefs(before.deps, deps)) return before;
 
     const { gateway, sets } = merged;

@@ -3,6 +3,9 @@
 // knows a proto field name.
 import type { Endpoint } from '../contracts/envelopes.ts';
 import type { BackendFiltersIR, RedirectIR, RouteFiltersIR } from './filters.ts';
+import type { ListenerOptionsIR, VirtualHostOptionsIR } from './options.ts';
+import type { CertificateIR } from './secrets.ts';
+import type { UpstreamTlsIR } from './envoy/tls.ts';
 
 /**
  * `list` in an array of its own length. An array grown by push (or built by filter, flatMap or a
@@ -69,6 +72,8 @@ export interface VirtualHostIR {
    */
   listenerHostname: string;
   routes: RouteIR[];
+  /** VirtualHostOptions that reach it (gateway-options.ts). */
+  options?: VirtualHostOptionsIR;
 }
 
 /**
@@ -80,6 +85,8 @@ export interface HttpPortIR {
   /** The listeners' hostnames ("*" for a listener without one), sorted. */
   hostnames: string[];
   virtualHosts: VirtualHostIR[];
+  /** ListenerOptions of the port's Envoy listener (gateway-options.ts). */
+  listenerOptions?: ListenerOptionsIR;
 }
 
 export interface ClusterEndpointIR extends Endpoint {
@@ -87,11 +94,31 @@ export interface ClusterEndpointIR extends Endpoint {
   cluster: string;
 }
 
-/** A Service port as an upstream cluster. */
+/** One fixed host of a Static Upstream. */
+export interface StaticHostIR {
+  /** An IP address or a DNS name. */
+  address: string;
+  port: number;
+  weight: number;
+}
+
+/** TLS a cluster originates (an Upstream's spec.tls), with the client certificate's material. */
+export interface ClusterTlsIR extends Omit<UpstreamTlsIR, 'clientCertificate'> {
+  clientCertificate?: CertificateIR;
+}
+
+/**
+ * An upstream cluster: a Service port, or an Upstream. Endpoints come over EDS, except for a Static
+ * Upstream's `hosts`, which the cluster holds itself.
+ */
 export interface ClusterIR {
   name: string;
   http2: boolean;
   endpoints: ClusterEndpointIR[];
+  hosts?: StaticHostIR[];
+  /** Absent: the translator's default (envoy/clusters.ts). */
+  connectTimeoutMs?: number;
+  tls?: ClusterTlsIR;
 }
 
 export interface GatewayIR {

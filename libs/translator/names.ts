@@ -29,9 +29,18 @@ export function serviceClusterName(namespace: string, service: string, port: num
 }
 
 /**
- * The same Service port reached by TLS passthrough when a BackendTLSPolicy targets it:
- * "k8s/<ns>/<service>/<port>/passthrough", a cluster without the policy's TLS (the client's TLS goes
- * through as is; encrypting it again would break it).
+ * An Upstream (gateway.gantry.dev), as a cluster and, for a Kube Upstream, its EDS service name:
+ * "upstream/<ns>/<name>". Its own cluster even when it points at a Service, since it carries its own
+ * protocol, TLS and connect timeout.
+ */
+export function upstreamClusterName(namespace: string, name: string): string {
+  return `upstream/${namespace}/${name}`;
+}
+
+/**
+ * The same Service port reached by TLS passthrough when a BackendTLSPolicy targets it, or Upstream
+ * with TLS: "k8s/<ns>/<service>/<port>/passthrough", "upstream/<ns>/<name>/passthrough", a cluster
+ * without that TLS (the client's TLS goes through as is; encrypting it again would break it).
  */
 export function passthroughClusterName(cluster: string): string {
   return `${cluster}/passthrough`;

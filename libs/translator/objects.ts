@@ -9,7 +9,7 @@ import { RouteFilters, RouteRetry, RouteTimeouts, RuleName } from './filter-obje
 export const GATEWAY_GROUP = 'gateway.networking.k8s.io';
 
 // RFC 1123 subdomain, optionally with a single leading "*." label (Gateway API's Hostname type).
-const HOSTNAME_RE = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+export const HOSTNAME_RE = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const hostname = z.string().max(253).regex(HOSTNAME_RE, 'must be a lowercase RFC 1123 hostname, optionally prefixed by "*."');
 const objectName = z.string().min(1).max(253);
 const port = z.number().int().min(1).max(65535);
@@ -44,7 +44,10 @@ export type LabelSelector = z.infer<typeof LabelSelector>;
 // --- GatewayClass ------------------------------------------------------------------------------
 export const GatewayClass = z.object({
   metadata: clusterMetadata,
-  spec: z.object({ controllerName: z.string().min(1) }),
+  spec: z.object({
+    controllerName: z.string().min(1),
+    parametersRef: z.object({ group: z.string(), kind: z.string().min(1), name: objectName, namespace: z.string().min(1).optional() }).optional(),
+  }),
 });
 export type GatewayClass = z.infer<typeof GatewayClass>;
 

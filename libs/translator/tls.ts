@@ -19,13 +19,13 @@ import type { TranslatorState } from './index-state.ts';
 import { grpcRouteConfigName, httpListenerName, httpsRouteConfigName, passthroughClusterName, routeConfigName } from './names.ts';
 import type { RouteModel } from './routes.ts';
 import { tlsGatewayIR, type FilterChainIR, type TlsGatewayIR } from './tls-routes.ts';
-import type { GatewayIR } from './ir.ts';
+import type { ClusterIR, GatewayIR } from './ir.ts';
 import { isL4Listener } from './l4-routes.ts';
 import { gatewayIR } from './virtual-hosts.ts';
-import { httpFilters } from './envoy/listeners.ts';
+import { httpFilters, withBufferLimit } from './envoy/listeners.ts';
 import { listenerRouteConfiguration } from './envoy/route-config.ts';
 import type { RouteConfiguration } from '../xds/types.ts';
-import { edsCluster, loadAssignment } from './envoy/clusters.ts';
+import { clusterSecrets, envoyCluster, loadAssignments } from './envoy/clusters.ts';
 import { tlsSocketListener } from './envoy/tls-listeners.ts';
 import { caSecret, certificateSecret } from './envoy/tls.ts';
 
@@ -37,13 +37,20 @@ export interface TlsContext {
 
 const byName = <T extends { name?: string }>(a: T, b: T) => ((a.name ?? '') < (b.name ?? '') ? -1 : (a.name ?? '') > (b.name ?? '') ? 1 : 0);
 
+/** A cluster without the TLS an Upstream originates. */
+function plaintext({ tls: _tls, ...cluster }: ClusterIR, name: string): ClusterIR {
+  return { ...cluster, name };
+}
+
 /**
- * A BackendTLSPolicy must not apply to TLS passthrough: the bytes are already the client's TLS. A
- * passthrough chain to a Service port some policy won uses a cluster of its own without the policy
- * (names.ts passthroughClusterName), and the policy's cluster stays only if something else uses it.
+ * Neither a BackendTLSPolicy nor an Upstream's TLS may apply to TLS passthrough: the bytes are already
+ * the client's TLS. A passthrough chain to a Service port some policy won, or to an Upstream with TLS,
+ * uses a cluster of its own without it (names.ts passthroughClusterName), and the encrypting cluster
+ * stays only if something else uses it.
  */
-function withoutPassthroughPolicies(ir: TlsGatewayIR, backendTls: BackendTlsIndex): TlsGatewayIR {
-  const renamed = (name: string) => (backendTls.byCluster.has(name) ? passthroughClusterName(name) : name);
+function withoutPassthroughTls(ir: TlsGatewayIR, backendTls: BackendTlsIndex): TlsGatewayIR {
+  const originatesTls = new Set(ir.clusters.filter((c) => c.tls).map((c) => c.name));
+  const renamed = (name: string) => (backendTls.byCluster.has(name) || originatesTls.has(name) ? passthroughClusterName(name) : name);
   const used = new Set<string>();
   const ports = ir.ports.map((port) => ({
     ...port,
@@ -55,7 +62,7 @@ function withoutPassthroughPolicies(ir: TlsGatewayIR, backendTls: BackendTlsInde
       return { ...chain, action: { ...chain.action, clusters } };
     }),
   }));
-  const clusters = ir.clusters.flatMap((c) => [c, ...(renamed(c.name) !== c.name ? [{ ...c, name: renamed(c.name) }] : [])]).filter((c) => used.has(c.name));
+  const clusters = ir.clusters.flatMap((c) => [c, ...(renamed(c.name) !== c.name ? [plaintext(c, renamed(c.name))] : [])]).filter((c) => used.has(c.name));
   return { ports, clusters };
 }
 
@@ -70,7 +77,7 @@ function httpIR(gateway: GatewayModel, attachments: Attachment[], ctx: TlsContex
  * chain gets the route configuration of its own listener out of it (envoy/route-config.ts).
  */
 export function withTls(snapshot: GatewaySnapshot, gateway: GatewayModel, attachments: Attachment[], ctx: TlsContext, http?: GatewayIR): GatewaySnapshot {
-  const ir = withoutPassthroughPolicies(tlsGatewayIR(gateway, attachments, ctx.resolve, ctx.state), ctx.backendTls);
+  const ir = withoutPassthroughTls(tlsGatewayIR(gateway, attachments, ctx.resolve, ctx.state), ctx.backendTls);
   const key = gateway.key;
   let out = snapshot;
   if (ir.ports.length > 0) {
@@ -92,10 +99,10 @@ export function withTls(snapshot: GatewaySnapshot, gateway: GatewayModel, attach
         const name = httpsRouteConfigName(key, port.port, chain.action.listener);
         chainRoutes.push(listenerRouteConfiguration(name, portIR, chain.action.hostname));
         served.add(chain);
-        return httpFilters(port.port, name);
+        return httpFilters(port.port, name, portIR.listenerOptions);
       });
       if (!listener) continue;
-      listeners.push(listener);
+      listeners.push(withBufferLimit(listener, portIR?.listenerOptions));
       for (const chain of port.chains) {
         if (chain.action.type === 'http' && !served.has(chain)) continue;
         for (const name of chain.downstream?.certificates ?? []) secretNames.add(name);
@@ -103,23 +110,30 @@ export function withTls(snapshot: GatewaySnapshot, gateway: GatewayModel, attach
       }
     }
     const tlsIR = gateway.tlsIR!;
-    const secrets = [
-      ...snapshot.secrets,
+    const known = new Set(snapshot.clusters.map((c) => c.name));
+    const added = ir.clusters.filter((c) => !known.has(c.name));
+    // One Secret may be a listener's certificate and an Upstream's client certificate: sent once.
+    const secrets = [...snapshot.secrets];
+    const sent = new Set(secrets.map((s) => s.name));
+    for (const secret of [
       ...[...secretNames].sort().map((name) => {
         const cert = tlsIR.certificates.get(name);
         return cert ? certificateSecret(cert) : caSecret(tlsIR.caBundles.get(name)!);
       }),
-    ];
-    const known = new Set(snapshot.clusters.map((c) => c.name));
-    const added = ir.clusters.filter((c) => !known.has(c.name));
+      ...clusterSecrets(added),
+    ]) {
+      if (sent.has(secret.name)) continue;
+      sent.add(secret.name);
+      secrets.push(secret);
+    }
     out = {
       ...snapshot,
       listeners: listeners.sort(byName),
       routes: [...snapshot.routes.filter((r) => !dropRoutes.has(r.name ?? '')), ...chainRoutes].sort(byName),
       grpcRoutes: snapshot.grpcRoutes.filter((r) => !dropGrpcRoutes.has(r.name ?? '')),
       apiListeners: snapshot.apiListeners.filter((a) => !tlsOnly.has(a.port)),
-      clusters: [...snapshot.clusters, ...added.map(edsCluster)].sort(byName),
-      endpoints: [...snapshot.endpoints, ...added.map(loadAssignment)].sort((a, b) => ((a.cluster_name ?? '') < (b.cluster_name ?? '') ? -1 : 1)),
+      clusters: [...snapshot.clusters, ...added.map(envoyCluster)].sort(byName),
+      endpoints: [...snapshot.endpoints, ...loadAssignments(added)].sort((a, b) => ((a.cluster_name ?? '') < (b.cluster_name ?? '') ? -1 : 1)),
       secrets,
     };
   }

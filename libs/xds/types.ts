@@ -13,6 +13,8 @@ import type { Router } from '../../protos/generated/envoy/extensions/filters/htt
 import type { Cors } from '../../protos/generated/envoy/extensions/filters/http/cors/v3/Cors';
 import type { CorsPolicy } from '../../protos/generated/envoy/extensions/filters/http/cors/v3/CorsPolicy';
 import type { HTTPFault } from '../../protos/generated/envoy/extensions/filters/http/fault/v3/HTTPFault';
+import type { LocalRateLimit } from '../../protos/generated/envoy/extensions/filters/http/local_ratelimit/v3/LocalRateLimit';
+import type { StdoutAccessLog } from '../../protos/generated/envoy/extensions/access_loggers/stream/v3/StdoutAccessLog';
 import type { TlsInspector } from '../../protos/generated/envoy/extensions/filters/listener/tls_inspector/v3/TlsInspector';
 import type { DownstreamTlsContext } from '../../protos/generated/envoy/extensions/transport_sockets/tls/v3/DownstreamTlsContext';
 import type { UpstreamTlsContext } from '../../protos/generated/envoy/extensions/transport_sockets/tls/v3/UpstreamTlsContext';
@@ -32,6 +34,8 @@ export interface EnvoyTypes {
   'envoy.extensions.filters.http.cors.v3.Cors': Cors;
   'envoy.extensions.filters.http.cors.v3.CorsPolicy': CorsPolicy;
   'envoy.extensions.filters.http.fault.v3.HTTPFault': HTTPFault;
+  'envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit': LocalRateLimit;
+  'envoy.extensions.access_loggers.stream.v3.StdoutAccessLog': StdoutAccessLog;
   'envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector': TlsInspector;
   'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext': DownstreamTlsContext;
   'envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext': UpstreamTlsContext;

@@ -7,7 +7,7 @@ import { createLogger } from '../../libs/service/index.ts';
 import { localAddresses } from '../../libs/service/local-addresses.ts';
 import { encodeGatewaySnapshot, snapshotToJson } from '../../libs/snapshots/encode.ts';
 import { translate } from '../../libs/translator/index.ts';
-import { buildTranslatorInput, isGatewayApiObject } from '../../libs/world/from-manifests.ts';
+import { buildTranslatorInput, isRoutingObject } from '../../libs/world/from-manifests.ts';
 
 export interface TranslateCliOptions {
   paths: string[];
@@ -51,7 +51,7 @@ export async function runTranslate(opts: TranslateCliOptions): Promise<number> {
   const out = {
     objects: input.objects
       .map((o) => o.object)
-      .filter(isGatewayApiObject)
+      .filter(isRoutingObject)
       .map((o) => {
         const status = statuses.get(`${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`);
         return status ? { ...o, status } : o;

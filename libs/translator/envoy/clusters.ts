@@ -1,20 +1,44 @@
-// IR clusters → Envoy EDS clusters and their ClusterLoadAssignments.
+// IR clusters → Envoy clusters, their ClusterLoadAssignments (EDS) and the SDS Secrets their TLS
+// presents. A Service port or a Kube Upstream is an EDS cluster; a Static Upstream holds its hosts
+// in the cluster: STATIC when every address is an IP, STRICT_DNS otherwise (an IP literal resolves
+// to itself), each host weighted. Proxyless gRPC clients support EDS and LOGICAL_DNS clusters only,
+// so a Static Upstream serves Envoy, not them.
 import { isIP } from 'node:net';
 import { pack } from '../../xds/encode.ts';
-import type { Cluster, ClusterLoadAssignment, LocalityLbEndpoints } from '../../xds/types.ts';
-import type { ClusterEndpointIR, ClusterIR } from '../ir.ts';
+import type { Cluster, ClusterLoadAssignment, LocalityLbEndpoints, Secret } from '../../xds/types.ts';
+import type { ClusterEndpointIR, ClusterIR, StaticHostIR } from '../ir.ts';
 import { UNAVAILABLE_CLUSTER } from '../names.ts';
-import { adsConfigSource } from './common.ts';
+import { adsConfigSource, duration } from './common.ts';
+import { certificateSecret, upstreamTransportSocket } from './tls.ts';
 
 const CONNECT_TIMEOUT = { seconds: 5 };
 
-export function edsCluster(ir: Pick<ClusterIR, 'name' | 'http2'>): Cluster {
+/** A Static Upstream's hosts, as the cluster's own load assignment: one locality, weights per host. */
+function staticAssignment(name: string, hosts: StaticHostIR[]): ClusterLoadAssignment {
+  return {
+    cluster_name: name,
+    endpoints: [{
+      lb_endpoints: hosts.map((h) => ({
+        endpoint: { address: { socket_address: { address: h.address, port_value: h.port } } },
+        load_balancing_weight: { value: h.weight },
+      })),
+    }],
+  };
+}
+
+function discovery(ir: Pick<ClusterIR, 'name' | 'hosts'>): Cluster {
+  if (!ir.hosts) return { name: ir.name, type: 'EDS', eds_cluster_config: { eds_config: adsConfigSource(), service_name: ir.name } };
+  if (ir.hosts.every((h) => isIP(h.address) !== 0)) return { name: ir.name, type: 'STATIC', load_assignment: staticAssignment(ir.name, ir.hosts) };
+  // IPv4 first, IPv6 when a name has no A record: Envoy's default (AUTO) tries IPv6 first, which fails
+  // on the many networks that resolve AAAA records they cannot route.
+  return { name: ir.name, type: 'STRICT_DNS', dns_lookup_family: 'V4_PREFERRED', load_assignment: staticAssignment(ir.name, ir.hosts) };
+}
+
+export function envoyCluster(ir: Pick<ClusterIR, 'name' | 'http2' | 'hosts' | 'connectTimeoutMs' | 'tls'>): Cluster {
   const cluster: Cluster = {
-    name: ir.name,
-    type: 'EDS',
-    eds_cluster_config: { eds_config: adsConfigSource(), service_name: ir.name },
+    ...discovery(ir),
     lb_policy: 'ROUND_ROBIN',
-    connect_timeout: CONNECT_TIMEOUT,
+    connect_timeout: ir.connectTimeoutMs === undefined ? CONNECT_TIMEOUT : duration(ir.connectTimeoutMs),
   };
   if (ir.http2) {
     cluster.typed_extension_protocol_options = {
@@ -23,7 +47,23 @@ export function edsCluster(ir: Pick<ClusterIR, 'name' | 'http2'>): Cluster {
       }),
     };
   }
+  if (ir.tls) cluster.transport_socket = upstreamTransportSocket({ ...ir.tls, clientCertificate: ir.tls.clientCertificate?.name });
   return cluster;
+}
+
+/** The EDS resources of `clusters`: those whose endpoints are not in the cluster itself. */
+export function loadAssignments(clusters: ClusterIR[]): ClusterLoadAssignment[] {
+  return clusters.filter((c) => !c.hosts).map(loadAssignment);
+}
+
+/** The client certificates the clusters' TLS presents, as SDS Secrets, once each, by name. */
+export function clusterSecrets(clusters: ClusterIR[]): Secret[] {
+  const byName = new Map<string, Secret>();
+  for (const c of clusters) {
+    const cert = c.tls?.clientCertificate;
+    if (cert && !byName.has(cert.name)) byName.set(cert.name, certificateSecret(cert));
+  }
+  return [...byName.keys()].sort().map((name) => byName.get(name)!);
 }
 
 const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -54,7 +94,7 @@ function localities(endpoints: ClusterEndpointIR[]): LocalityLbEndpoints[] {
   });
 }
 
-export function loadAssignment(ir: Pick<ClusterIR, 'name' | 'endpoints'>): ClusterLoadAssignment {
+function loadAssignment(ir: Pick<ClusterIR, 'name' | 'endpoints'>): ClusterLoadAssignment {
   return { cluster_name: ir.name, endpoints: localities(ir.endpoints) };
 }
 

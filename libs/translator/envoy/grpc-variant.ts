@@ -9,9 +9,12 @@
 //   gRPC client sees as UNIMPLEMENTED: every virtual host ends with a catch-all aborting with 404,
 //   and a `*` virtual host catches hosts no other one matches;
 // - typed_per_filter_config (on virtual hosts, routes, weighted clusters) naming a filter gRPC does
-//   not know (CORS) is rejected: it is dropped (it only matters to Envoy's filters);
+//   not know (CORS, local rate limit) is rejected: it is dropped (it only matters to Envoy's
+//   filters). A route's fault filter configuration (a RouteOption's faults) is kept: gRPC clients
+//   run that filter and inject the same aborts and delays;
 // - a retry_policy without a positive backoff base or with num_retries < 1 is rejected: the
-//   translator never emits one, and the variant keeps retry policies as they are.
+//   translator never emits one (RouteOption/VirtualHostOption retries need numRetries >= 1 and a
+//   backoff base > 0), and the variant keeps retry policies as they are.
 // Path specifiers are already ones gRPC accepts (Gantry never emits path_separated_prefix), and
 // fields gRPC ignores (header mutations, rewrites, mirrors, CORS policies) are left as they are.
 import { pack } from '../../xds/encode.ts';
@@ -52,11 +55,13 @@ function grpcRoute(route: Route): Route {
   const match = { ...route.match };
   delete match.grpc;
   if (redirect == null && direct_response == null) {
+    const fault = typed_per_filter_config?.[FAULT_FILTER];
+    const kept: Route = fault ? { ...rest, match, typed_per_filter_config: { [FAULT_FILTER]: fault } } : { ...rest, match };
     const action = rest.route;
     const weighted = action?.weighted_clusters;
-    if (!weighted) return { ...rest, match };
+    if (!weighted) return kept;
     const clusters = (weighted.clusters ?? []).map(({ typed_per_filter_config: _, ...c }) => c);
-    return { ...rest, match, route: { ...action, weighted_clusters: { ...weighted, clusters } } };
+    return { ...kept, route: { ...action, weighted_clusters: { ...weighted, clusters } } };
   }
   const status = direct_response?.status ?? redirectStatus(redirect?.response_code);
   return abortRoute(match, status, rest.name);

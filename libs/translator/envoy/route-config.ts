@@ -3,7 +3,8 @@ import type { HeaderMatcher, Route, RouteAction, RouteConfiguration, RouteMatch,
 import type { StringMatcher } from '../../../protos/generated/envoy/type/matcher/v3/StringMatcher.ts';
 import { compact, type HttpPortIR, type MatchIR, type PathMatchIR, type RouteIR, type StringMatchIR, type VirtualHostIR, type WeightedClusterIR } from '../ir.ts';
 import { NO_BACKEND_STATUS } from '../backends.ts';
-import { forwardingFields, headerFields, redirectAction, routeFields } from './route-filters.ts';
+import { forwardingFields, headerFields, perFilterConfig, redirectAction, retryPolicy, routeFields } from './route-filters.ts';
+import type { VirtualHostOptionsIR } from '../options.ts';
 import { ANY_HOST } from '../hostnames.ts';
 
 function stringMatcher(m: Pick<StringMatchIR, 'type' | 'value'>): StringMatcher {
@@ -109,12 +110,38 @@ function domains(hostname: string, port: number): string[] {
   return hostname === ANY_HOST ? [ANY_HOST] : [hostname, `${hostname}:${port}`];
 }
 
+/**
+ * A VirtualHostOption's settings on the virtual host. Envoy lets a route's own retry policy and
+ * per-filter configuration replace the virtual host's, and the route configuration says that a
+ * route's header changes win over the virtual host's (routeConfiguration below).
+ */
+function virtualHostOptions(vh: VirtualHost, o: VirtualHostOptionsIR): void {
+  Object.assign(vh, headerFields(o.headerManipulation?.request, o.headerManipulation?.response));
+  const typed = perFilterConfig(o);
+  if (typed) vh.typed_per_filter_config = typed;
+  const retry = o.retries && retryPolicy(o.retries, o.retries.perTryTimeoutMs);
+  if (retry) vh.retry_policy = retry;
+  if (o.includeRequestAttemptCount !== undefined) vh.include_request_attempt_count = o.includeRequestAttemptCount;
+  if (o.includeAttemptCountInResponse !== undefined) vh.include_attempt_count_in_response = o.includeAttemptCountInResponse;
+}
+
 function virtualHost(ir: VirtualHostIR, port: number): VirtualHost {
   const known = virtualHostsOf.get(ir);
   if (known?.port === port) return known.vh;
   const vh: VirtualHost = { name: ir.hostname, domains: domains(ir.hostname, port), routes: compact(ir.routes.flatMap(envoyRoutes)) };
+  if (ir.options) virtualHostOptions(vh, ir.options);
   virtualHostsOf.set(ir, { port, vh });
   return vh;
+}
+
+/**
+ * Envoy applies a route's header changes before its virtual host's, so by default the virtual host's
+ * win; a more specific setting should. Only set when some virtual host changes headers, so a
+ * configuration without VirtualHostOptions stays as it was.
+ */
+function withHeaderPrecedence(config: RouteConfiguration, hosts: VirtualHostIR[]): RouteConfiguration {
+  if (hosts.some((vh) => vh.options?.headerManipulation)) config.most_specific_header_mutations_wins = true;
+  return config;
 }
 
 /** HTTP 421 Misdirected Request: the connection (its SNI) was for another listener than the Host. */
@@ -131,7 +158,7 @@ function misdirectedVirtualHost(hostname: string, port: number): VirtualHost {
 
 /** Requests for no virtual host, or matching no route, get Envoy's own 404. */
 export function routeConfiguration(name: string, port: HttpPortIR): RouteConfiguration {
-  return { name, virtual_hosts: port.virtualHosts.map((vh) => virtualHost(vh, port.port)) };
+  return withHeaderPrecedence({ name, virtual_hosts: port.virtualHosts.map((vh) => virtualHost(vh, port.port)) }, port.virtualHosts);
 }
 
 /**
@@ -141,7 +168,8 @@ export function routeConfiguration(name: string, port: HttpPortIR): RouteConfigu
  * listener than its SNI therefore never reaches that listener's routes.
  */
 export function listenerRouteConfiguration(name: string, port: HttpPortIR, listenerHostname: string): RouteConfiguration {
-  const own = port.virtualHosts.filter((vh) => vh.listenerHostname === listenerHostname).map((vh) => virtualHost(vh, port.port));
+  const own = port.virtualHosts.filter((vh) => vh.listenerHostname === listenerHostname);
   const others = [...new Set([...port.hostnames, ANY_HOST])].filter((h) => h !== listenerHostname).sort();
-  return { name, virtual_hosts: [...own, ...others.map((h) => misdirectedVirtualHost(h, port.port))] };
+  const hosts = [...own.map((vh) => virtualHost(vh, port.port)), ...others.map((h) => misdirectedVirtualHost(h, port.port))];
+  return withHeaderPrecedence({ name, virtual_hosts: hosts }, own);
 }

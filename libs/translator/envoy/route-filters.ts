@@ -16,13 +16,20 @@
 // - Timeouts: request → route timeout (0 disables it); backendRequest → retry_policy.per_try_timeout.
 // - Retry: retry_policy (retriable-status-codes with the codes, attempts, backoff as base interval).
 // - CORS: typed_per_filter_config for envoy.filters.http.cors (the connection manager has the filter).
+// - RouteOption settings (route-options.ts): idle timeout → RouteAction.idle_timeout; retry conditions
+//   → retry_policy.retry_on as given; faults → typed_per_filter_config for envoy.filters.http.fault
+//   (HTTPFault, shares in millionths); local rate limit → typed_per_filter_config for
+//   envoy.filters.http.local_ratelimit (a token bucket, enabled and enforced for every request,
+//   429 when empty). Virtual hosts take the same per-filter configurations (envoy/route-config.ts).
 import { pack } from '../../xds/encode.ts';
-import type { Route, RouteAction, RouteMatch } from '../../xds/types.ts';
+import type { Any, Route, RouteAction, RouteMatch } from '../../xds/types.ts';
 import type { HeaderValueOption } from '../../../protos/generated/envoy/config/core/v3/HeaderValueOption.ts';
 import type { RedirectAction } from '../../../protos/generated/envoy/config/route/v3/RedirectAction.ts';
 import type { RetryPolicy } from '../../../protos/generated/envoy/config/route/v3/RetryPolicy.ts';
 import type { StringMatcher } from '../../../protos/generated/envoy/type/matcher/v3/StringMatcher.ts';
 import type { CorsIR, HeaderMutationIR, PathRewriteIR, RedirectIR, RetryIR, RouteFiltersIR } from '../filters.ts';
+import { duration, FAULT_FILTER, LOCAL_RATE_LIMIT_FILTER } from './common.ts';
+import type { FaultsIR, LocalRateLimitIR } from '../filters.ts';
 
 export const CORS_FILTER = 'envoy.filters.http.cors';
 
@@ -78,17 +85,12 @@ export function redirectAction(match: RouteMatch, r: RedirectIR): RedirectAction
   return out;
 }
 
-function duration(ms: number): { seconds: number; nanos?: number } {
-  const seconds = Math.floor(ms / 1000);
-  const nanos = (ms % 1000) * 1_000_000;
-  return nanos ? { seconds, nanos } : { seconds };
-}
-
-function retryPolicy(retry: RetryIR | undefined, backendRequestTimeoutMs: number | undefined): RetryPolicy | undefined {
+export function retryPolicy(retry: RetryIR | undefined, backendRequestTimeoutMs: number | undefined): RetryPolicy | undefined {
   if (!retry && backendRequestTimeoutMs === undefined) return undefined;
   const policy: RetryPolicy = {};
   if (retry) {
-    policy.retry_on = [...(retry.codes.length > 0 ? ['retriable-status-codes'] : []), 'connect-failure', 'refused-stream', 'reset'].join(',');
+    const retryOn = retry.retryOn ?? [...(retry.codes.length > 0 ? ['retriable-status-codes'] : []), 'connect-failure', 'refused-stream', 'reset'];
+    policy.retry_on = retryOn.join(',');
     if (retry.codes.length > 0) policy.retriable_status_codes = retry.codes;
     if (retry.attempts !== undefined) policy.num_retries = { value: retry.attempts };
     if (retry.backoffMs !== undefined && retry.backoffMs > 0) policy.retry_back_off = { base_interval: duration(retry.backoffMs) };
@@ -110,6 +112,7 @@ export function forwardingFields(match: RouteMatch, f: RouteFiltersIR): Partial<
     }));
   }
   if (f.requestTimeoutMs !== undefined) out.timeout = duration(f.requestTimeoutMs);
+  if (f.idleTimeoutMs !== undefined) out.idle_timeout = duration(f.idleTimeoutMs);
   const retry = retryPolicy(f.retry, f.backendRequestTimeoutMs);
   if (retry) out.retry_policy = retry;
   return out;
@@ -122,7 +125,7 @@ function originMatcher(origin: string): StringMatcher {
   return { safe_regex: { regex } };
 }
 
-export function corsPerFilterConfig(c: CorsIR): Route['typed_per_filter_config'] {
+function corsPolicy(c: CorsIR): Any {
   const policy = {
     allow_origin_string_match: c.allowOrigins.map(originMatcher),
     ...(c.allowMethods.length > 0 ? { allow_methods: c.allowMethods.join(', ') } : {}),
@@ -133,13 +136,44 @@ export function corsPerFilterConfig(c: CorsIR): Route['typed_per_filter_config']
     // A preflight from an origin that is not allowed is answered by the gateway, not the backend.
     forward_not_matching_preflights: { value: false },
   };
-  return { [CORS_FILTER]: pack('envoy.extensions.filters.http.cors.v3.CorsPolicy', policy) };
+  return pack('envoy.extensions.filters.http.cors.v3.CorsPolicy', policy);
 }
 
-/** Route-level fields (headers, CORS) that apply whatever the action. */
+const millionths = (numerator: number) => ({ numerator, denominator: 'MILLION' as const });
+
+function faultConfig(f: FaultsIR): Any {
+  return pack('envoy.extensions.filters.http.fault.v3.HTTPFault', {
+    ...(f.delay ? { delay: { fixed_delay: duration(f.delay.fixedDelayMs), percentage: millionths(f.delay.perMillion) } } : {}),
+    ...(f.abort ? { abort: { http_status: f.abort.httpStatus, percentage: millionths(f.abort.perMillion) } } : {}),
+  });
+}
+
+const EVERY_REQUEST = { default_value: { numerator: 100, denominator: 'HUNDRED' as const }, runtime_key: 'local_rate_limit_enabled' };
+
+function localRateLimitConfig(l: LocalRateLimitIR): Any {
+  return pack('envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit', {
+    stat_prefix: 'local_rate_limit',
+    token_bucket: { max_tokens: l.maxTokens, tokens_per_fill: { value: l.tokensPerFill }, fill_interval: duration(l.fillIntervalMs) },
+    filter_enabled: EVERY_REQUEST,
+    filter_enforced: { ...EVERY_REQUEST, runtime_key: 'local_rate_limit_enforced' },
+  });
+}
+
+/** typed_per_filter_config of a route or virtual host: CORS, faults, local rate limit; undefined when none. */
+export function perFilterConfig(f: { cors?: CorsIR; faults?: FaultsIR; localRateLimit?: LocalRateLimitIR }): Route['typed_per_filter_config'] | undefined {
+  if (!f.cors && !f.faults && !f.localRateLimit) return undefined;
+  const out: Record<string, Any> = {};
+  if (f.cors) out[CORS_FILTER] = corsPolicy(f.cors);
+  if (f.faults) out[FAULT_FILTER] = faultConfig(f.faults);
+  if (f.localRateLimit) out[LOCAL_RATE_LIMIT_FILTER] = localRateLimitConfig(f.localRateLimit);
+  return out;
+}
+
+/** Route-level fields (headers, CORS, faults, local rate limit) that apply whatever the action. */
 export function routeFields(f: RouteFiltersIR | undefined): Partial<Route> {
   if (!f) return {};
   const out: Partial<Route> = headerFields(f.requestHeaders, f.responseHeaders);
-  if (f.cors) out.typed_per_filter_config = corsPerFilterConfig(f.cors);
+  const typed = perFilterConfig(f);
+  if (typed) out.typed_per_filter_config = typed;
   return out;
 }

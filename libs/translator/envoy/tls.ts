@@ -56,10 +56,11 @@ export function downstreamTransportSocket(ir: DownstreamTlsIR): TransportSocket 
 }
 
 export interface UpstreamTlsIR {
-  sni: string;
+  /** Absent: no SNI is sent. */
+  sni?: string;
   /** Inline trusted CAs (PEM), or the system's roots. */
   trustedCa: { pem: string } | { system: true };
-  subjectAltNames: Array<{ type: 'DNS' | 'URI'; value: string }>;
+  subjectAltNames: Array<{ type: 'DNS' | 'URI' | 'IP_ADDRESS'; value: string }>;
   /** SDS name of the client certificate to present (Gateway spec.tls.backend). */
   clientCertificate?: string;
 }
@@ -67,7 +68,7 @@ export interface UpstreamTlsIR {
 export function upstreamTransportSocket(ir: UpstreamTlsIR): TransportSocket {
   const sans: SubjectAltNameMatcher[] = ir.subjectAltNames.map((s) => ({ san_type: s.type, matcher: { exact: s.value } }));
   const context: UpstreamTlsContext = {
-    sni: ir.sni,
+    ...(ir.sni ? { sni: ir.sni } : {}),
     common_tls_context: {
       validation_context: {
         trusted_ca: 'pem' in ir.trustedCa ? { inline_string: ir.trustedCa.pem } : { filename: SYSTEM_CA_FILE },

@@ -59,6 +59,24 @@ function assertSame(inc: ReturnType<Translator['translateIndex']>, fresh: Return
   assert.deepEqual([...inc.reports].sort(compareReports), fresh.reports, `${step}: reports`);
 }
 
+function upstream(namespace: string, name: string, spec: Record<string, unknown>, generation = 1): StoredObject['object'] {
+  return { apiVersion: 'gateway.gantry.dev/v1alpha1', kind: 'Upstream', metadata: { name, namespace, generation }, spec };
+}
+
+function upstreamRoute(namespace: string, upstreamName: string): StoredObject['object'] {
+  return {
+    apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name: `to-${upstreamName}`, namespace },
+    spec: { parentRefs: [{ name: 'gw' }], hostnames: ['upstream.example.com'], rules: [{ backendRefs: [{ group: 'gateway.gantry.dev', kind: 'Upstream', name: upstreamName }] }] },
+  };
+}
+
+function endpointsOf(namespace: string, name: string, address: string): ServiceEndpoints {
+  return {
+    cluster: 'local', namespace, name, serviceType: 'ClusterIP',
+    ports: [{ name: 'http', port: 80, protocol: 'TCP', endpoints: [{ address, port: 8080, ready: true, serving: true, terminating: false }] }],
+  };
+}
+
 test('every kind of change gives what a fresh translation gives, and only affected Gateways change', () => {
   const input = world(300);
   const m = new Mirror(input.objects, input.services);
@@ -89,6 +107,28 @@ test('every kind of change gives what a fresh translation gives, and only affect
     }), undefined],
     ['delete a Gateway', () => m.remove('Gateway', 'team-5', 'gw'), ['team-5/gw']],
     ['restore it', () => m.upsert(input.objects[6].object), ['team-5/gw']],
+    ['add a Service no route names', () => m.upsertService(endpointsOf('team-11', 'backend', '10.11.9.1')), []],
+    ['add a Kube Upstream of it and a route to the Upstream', () => {
+      m.upsert(upstream('team-11', 'up', { type: 'Kube', kube: { serviceName: 'backend', servicePort: 80 } }));
+      m.upsert(upstreamRoute('team-11', 'up'));
+    }, ['team-11/gw']],
+    ['change the endpoints of the Service only the Upstream names', () => m.upsertService(endpointsOf('team-11', 'backend', '10.11.9.2')), ['team-11/gw']],
+    ['change the Upstream (protocol, timeout)', () => m.upsert(upstream('team-11', 'up', { type: 'Kube', kube: { serviceName: 'backend', servicePort: 80 }, protocol: 'H2C', connectTimeout: '2s' }, 2)), ['team-11/gw']],
+    ['make it Static', () => m.upsert(upstream('team-11', 'up', { type: 'Static', static: { hosts: [{ address: '192.0.2.1', port: 80 }] } }, 3)), ['team-11/gw']],
+    ['its old Service changes: nothing to re-translate', () => m.upsertService(endpointsOf('team-11', 'backend', '10.11.9.3')), []],
+    ['an Upstream no route uses (only its report)', () => m.upsert(upstream('team-12', 'idle', { type: 'Static' })), []],
+    ['an Upstream waiting for its CA ConfigMap, then the ConfigMap (shared)', () => {
+      m.upsert(upstream('team-11', 'up', { type: 'Static', static: { hosts: [{ address: '192.0.2.1', port: 443 }] }, tls: { caCertificateRef: { name: 'ca' } } }, 4));
+    }, ['team-11/gw']],
+    ['the ConfigMap appears', () => m.upsert({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ca', namespace: 'team-11' }, data: { 'ca.crt': 'not a certificate' } }), undefined],
+    ['delete the Upstream', () => m.remove('Upstream', 'team-11', 'up'), ['team-11/gw']],
+    ['a Gateway names GatewayParameters that do not exist (InvalidParameters: no snapshot)', () => m.upsert({
+      apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: { name: 'gw', namespace: 'team-6', generation: 2 },
+      spec: { gatewayClassName: 'gantry', infrastructure: { parametersRef: { group: 'gateway.gantry.dev', kind: 'GatewayParameters', name: 'p' } }, listeners: [{ name: 'http', protocol: 'HTTP', port: 80 }] },
+    }), ['team-6/gw']],
+    ['the GatewayParameters appear (shared)', () => m.upsert({
+      apiVersion: 'gateway.gantry.dev/v1alpha1', kind: 'GatewayParameters', metadata: { name: 'p', namespace: 'team-6' }, spec: { deployment: { replicas: 2 } },
+    }), undefined],
   ];
   for (const [step, apply, expectChanged] of steps) {
     apply();
@@ -201,4 +241,56 @@ test('a change at a later time re-stamps the changed route only, and reuses the 
   assert.deepEqual(times('route-201'), [NOW, NOW], 'unchanged conditions keep their time (the reporter would keep it too)');
   const before = virtualHostsOf(first, 'team-1/gw');
   for (const [name, vh] of virtualHostsOf(next, 'team-1/gw')) assert.equal(before.get(name) === vh, name !== 'r101.example.com', name);
+});
+
+test('adding, changing and deleting an option re-translates exactly the Gateways it reaches, and only what it changes inside', () => {
+  const input = world(300);
+  const m = new Mirror(input.objects, input.services);
+  const t = new Translator(OPTS);
+  let last = t.translateIndex(m.index);
+  assertSame(last, m.fresh(), 'initial');
+  const option = (kind: string, ns: string, name: string, spec: Record<string, unknown>, generation = 1): StoredObject['object'] => ({
+    apiVersion: 'gateway.gantry.dev/v1alpha1', kind, metadata: { name, namespace: ns, generation, creationTimestamp: '2026-01-01T00:00:00Z' }, spec,
+  });
+  const toRoute = (name: string, more: Record<string, unknown> = {}) => ({ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', name, ...more });
+  const toGateway = (more: Record<string, unknown> = {}) => ({ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'gw', ...more });
+  const withExtensionRef = (r: number, option: string) => {
+    const obj = route(r, 1);
+    (obj.spec as { rules: Array<Record<string, unknown>> }).rules[1].filters = [{ type: 'ExtensionRef', extensionRef: { group: 'gateway.gantry.dev', kind: 'RouteOption', name: option } }];
+    return obj;
+  };
+  const hosts = (r: ReturnType<Translator['translateIndex']>, gw: string) => r.snapshots.get(gw)!.routes[0].virtual_hosts!;
+
+  const steps: Array<[string, () => void, string[]]> = [
+    ['a RouteOption targeting a route', () => m.upsert(option('RouteOption', 'team-7', 'ro', { targetRefs: [toRoute('route-7')], options: { timeouts: { request: '3s' } } })), ['team-7/gw']],
+    ['change it', () => m.upsert(option('RouteOption', 'team-7', 'ro', { targetRefs: [toRoute('route-7')], options: { timeouts: { request: '4s' } } }, 2)), ['team-7/gw']],
+    ['retarget it to one rule of another route', () => m.upsert(option('RouteOption', 'team-7', 'ro', { targetRefs: [toRoute('route-107', { sectionName: 'none-yet' })], options: { timeouts: { request: '4s' } } }, 3)), ['team-7/gw']],
+    ['a rule names a RouteOption that does not exist (500)', () => m.upsert(withExtensionRef(8, 'ext')), ['team-8/gw']],
+    ['the RouteOption appears', () => m.upsert(option('RouteOption', 'team-8', 'ext', { options: { retries: { retryOn: ['5xx'] } } })), ['team-8/gw']],
+    ['change it', () => m.upsert(option('RouteOption', 'team-8', 'ext', { options: { retries: { retryOn: ['reset'] } } }, 2)), ['team-8/gw']],
+    ['make it invalid (500 again)', () => m.upsert(option('RouteOption', 'team-8', 'ext', { options: { retries: { retryOn: [] } } }, 3)), ['team-8/gw']],
+    ['delete it (still 500, another ResolvedRefs message)', () => m.remove('RouteOption', 'team-8', 'ext'), ['team-8/gw']],
+    ['a RouteOption reaching into another namespace (nothing)', () => m.upsert(option('RouteOption', 'team-11', 'far', { targetRefs: [toRoute('route-12', { namespace: 'team-12' })], options: { timeouts: { request: '1s' } } })), []],
+    ['a VirtualHostOption on a Gateway', () => m.upsert(option('VirtualHostOption', 'team-9', 'vho', { targetRefs: [toGateway()], options: { includeRequestAttemptCount: true } })), ['team-9/gw']],
+    ['change it', () => m.upsert(option('VirtualHostOption', 'team-9', 'vho', { targetRefs: [toGateway()], options: { includeRequestAttemptCount: false } }, 2)), ['team-9/gw']],
+    ['a ListenerOption on its listener', () => m.upsert(option('ListenerOption', 'team-9', 'lo', { targetRefs: [toGateway({ sectionName: 'http' })], options: { perConnectionBufferLimitBytes: 65536 } })), ['team-9/gw']],
+    ['change it', () => m.upsert(option('ListenerOption', 'team-9', 'lo', { targetRefs: [toGateway({ sectionName: 'http' })], options: { accessLog: { stdout: true } } }, 2)), ['team-9/gw']],
+    ['delete the VirtualHostOption', () => m.remove('VirtualHostOption', 'team-9', 'vho'), ['team-9/gw']],
+    ['delete the ListenerOption', () => m.remove('ListenerOption', 'team-9', 'lo'), ['team-9/gw']],
+    ['delete the RouteOption (its target rule does not exist: nothing to undo)', () => m.remove('RouteOption', 'team-7', 'ro'), []],
+  ];
+  for (const [step, apply, expectChanged] of steps) {
+    apply();
+    const next = t.translateIndex(m.index);
+    assertSame(next, m.fresh(), step);
+    assert.deepEqual([...next.changed].sort(), expectChanged, `${step}: changed`);
+    // A ListenerOption changes listeners only: every virtual host is reused as it was.
+    if (step.includes('ListenerOption')) assert.ok(hosts(next, 'team-9/gw').every((vh, i) => vh === hosts(last, 'team-9/gw')[i]), `${step}: virtual hosts reused`);
+    // A RouteOption changes its route only: the virtual hosts of the Gateway's other routes are reused.
+    if (step === 'a RouteOption targeting a route') {
+      const before = hosts(last, 'team-7/gw');
+      assert.deepEqual(hosts(next, 'team-7/gw').filter((vh, i) => vh !== before[i]).map((vh) => vh.name), ['r7.example.com'], `${step}: virtual hosts rebuilt`);
+    }
+    last = next;
+  }
 });
