@@ -134,12 +134,28 @@ async function writeSnapshots(writer: SnapshotWriter, changes: number): Promise<
 // --- child processes --------------------------------------------------------------------------
 interface Replica { id: string; port: number; child: ChildProcess; logFile: string }
 
-function procStats(pid: number): { cpuMs: number; rssMiB: number } {
+/**
+ * CPU time, RSS, and USS: the pages only this process maps (Private_Clean + Private_Dirty of
+ * smaps_rollup). RSS also counts the pages of the node binary and shared libraries that every
+ * Node process on the machine shares (about 30 MiB): USS is what one more replica costs a node.
+ */
+function procStats(pid: number): { cpuMs: number; rssMiB: number; ussMiB: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const cpuMs = ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
   const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return { cpuMs, rssMiB: Number(rss?.[1] ?? 0) / 1024 };
+  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1] ?? 0);
+  return { cpuMs, rssMiB: Number(rss?.[1] ?? 0) / 1024, ussMiB: (kb('Private_Clean') + kb('Private_Dirty')) / 1024 };
+}
+
+/** The floor of a replica's memory: an idle Node process with nothing loaded, the replicas' flags. */
+async function emptyNodeMemory(): Promise<{ rssMiB: number; ussMiB: number }> {
+  const child = spawn(process.execPath, [...REPLICA_FLAGS, '-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+  await sleep(500);
+  const m = procStats(child.pid!);
+  await stopChild(child, 2000);
+  return m;
 }
 
 async function startReplica(id: string, nats: RunningServer, redis: RunningServer): Promise<Replica> {
@@ -178,7 +194,7 @@ function startWorker(): Worker {
 // --- the run ----------------------------------------------------------------------------------
 let events: EventLog | undefined;
 
-interface Row { idleMiB: number[]; replicas: number; proxies: number; ready: number; connectS: number; p50: number; p99: number; max: number; missing: number; kibPerConn: number; cpuMsPerPush: number; rssMiB: number[] }
+interface Row { idleMiB: number[]; replicas: number; proxies: number; ready: number; connectS: number; p50: number; p99: number; max: number; missing: number; kibPerConn: number; cpuMsPerPush: number; rssMiB: number[]; ussMiB: number[] }
 
 export async function benchXdsLoad(): Promise<Figure[]> {
   process.stderr.write(`xds: replicas run ${REPLICA_RUN.bundled ? REPLICA_RUN.args[0] : `through tsx (${REPLICA_RUN.reason})`} ${REPLICA_FLAGS.join(' ')}\n`);
@@ -245,13 +261,14 @@ export async function benchXdsLoad(): Promise<Figure[]> {
         rows.push({
           idleMiB: before.map((b) => b.rssMiB), replicas: replicaCount, proxies: target, ready: readyTotal,
           connectS, p50: s.median, p99: s.p99, max: s.max, missing: acks.reduce((n, a) => n + a.missing, 0),
-          kibPerConn: (rssDelta * 1024) / target, cpuMsPerPush: cpuMs / Math.max(1, latencies.length), rssMiB: after.map((a) => a.rssMiB),
+          kibPerConn: (rssDelta * 1024) / target, cpuMsPerPush: cpuMs / Math.max(1, latencies.length), rssMiB: after.map((a) => a.rssMiB), ussMiB: after.map((a) => a.ussMiB),
         });
       }
       await Promise.all(workers.map((w) => w.request({ op: 'close' }, 'closed').catch(() => undefined)));
       await Promise.all([...workers.map((w) => stopChild(w.child, 2000)), ...replicas.map((r) => stopChild(r.child))]);
     }
     const floors = await measureFloors(nats.url, redisServer.url, manifestJson);
+    const empty = await emptyNodeMemory();
     const figures: Figure[] = [];
     for (const r of rows) {
       const k = `r${r.replicas}_p${r.proxies}`;
@@ -262,9 +279,26 @@ export async function benchXdsLoad(): Promise<Figure[]> {
         { name: `${k}_mem_per_conn`, value: r.kibPerConn, unit: 'KiB', note: 'replica RSS after connecting − before, / proxies' },
         { name: `${k}_cpu_per_push`, value: r.cpuMsPerPush, unit: 'ms', note: 'replica utime+stime over the change / proxies pushed' },
         { name: `${k}_rss_max`, value: Math.max(...r.rssMiB), unit: 'MiB', note: `per replica: ${r.rssMiB.map((m) => m.toFixed(0)).join(', ')}; idle before connecting: ${r.idleMiB.map((m) => m.toFixed(0)).join(', ')}` },
+        { name: `${k}_uss_max`, value: Math.max(...r.ussMiB), unit: 'MiB', note: `private memory per replica: ${r.ussMiB.map((m) => m.toFixed(0)).join(', ')}` },
         { name: `${k}_connect`, value: r.connectS, unit: 's', note: `${r.ready} proxies ready (ACKed CDS, EDS, LDS, RDS)` },
       );
     }
+    // The scale-out bar: each of N replicas under 1/2 of one replica's memory for the same proxies.
+    for (const proxies of PROXY_STEPS) {
+      const one = rows.find((r) => r.replicas === 1 && r.proxies === proxies);
+      for (const many of rows.filter((r) => r.replicas > 1 && r.proxies === proxies)) {
+        if (!one) continue;
+        const k = `r${many.replicas}_p${proxies}`;
+        figures.push(
+          { name: `${k}_rss_vs_single`, value: Math.max(...many.rssMiB) / one.rssMiB[0], unit: 'x', note: `largest replica RSS / single replica RSS (bar < 0.5)` },
+          { name: `${k}_uss_vs_single`, value: Math.max(...many.ussMiB) / one.ussMiB[0], unit: 'x', note: `the same in private memory (USS)` },
+        );
+      }
+    }
+    figures.push(
+      { name: 'floor_empty_node_rss', value: empty.rssMiB, unit: 'MiB', note: 'an idle node process with nothing loaded, same flags' },
+      { name: 'floor_empty_node_uss', value: empty.ussMiB, unit: 'MiB', note: 'its private memory' },
+    );
     figures.push(
       { name: 'floor_nats_publish_receive', value: floors.natsPublishReceiveMs, unit: 'ms', note: 'JetStream publish → core subscriber, median' },
       { name: 'floor_redis_get_manifest', value: floors.redisGetMs, unit: 'ms', note: `GET of a snapshot manifest (${manifestJson.length} B), median` },

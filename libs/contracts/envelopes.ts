@@ -15,11 +15,14 @@ const objectIdentity = {
 };
 
 // --- resources -------------------------------------------------------------------------------
-/** Where an object was read: a manifest file (with the document's index) or a Kubernetes API. */
-export const ResourceSource = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('file'), path: z.string(), document: z.number().int().nonnegative() }),
-  z.object({ type: z.literal('kubernetes') }),
-]);
+const fileSource = z.object({ type: z.literal('file'), path: z.string(), document: z.number().int().nonnegative() });
+const kubernetesSource = z.object({ type: z.literal('kubernetes') });
+/** Not read but derived: an Upstream endpoint-discovery writes for a port of this Service (file mode). */
+const discoveredSource = z.object({ type: z.literal('discovered'), service: z.object({ namespace: z.string(), name: z.string().min(1) }) });
+
+/** Where an object comes from: a manifest file (with the document's index), a Kubernetes API, or discovery. */
+export const ResourceSource = z.discriminatedUnion('type', [fileSource, kubernetesSource, discoveredSource]);
+export type ResourceSource = z.infer<typeof ResourceSource>;
 
 const resourceV1 = z.object({
   schema: z.literal('gantry.resource/v1'),
@@ -36,14 +39,23 @@ const resourceV1 = z.object({
 /** v2 adds `source`, so a status or log line can name the file and document an object came from. */
 const resourceV2 = resourceV1.extend({
   schema: z.literal('gantry.resource/v2'),
+  source: z.discriminatedUnion('type', [fileSource, kubernetesSource]).optional(),
+});
+
+/**
+ * v3 adds the `discovered` source: a v2 decoder would reject it, hence the new version. v1 is still
+ * accepted besides v2: the log is compacted, so an object unchanged since a v1 producer is still v1.
+ */
+const resourceV3 = resourceV1.extend({
+  schema: z.literal('gantry.resource/v3'),
   source: ResourceSource.optional(),
 });
 
-export const RESOURCE_SCHEMA = 'gantry.resource/v2' as const;
-export type ResourceEvent = z.infer<typeof resourceV2>;
+export const RESOURCE_SCHEMA = 'gantry.resource/v3' as const;
+export type ResourceEvent = z.infer<typeof resourceV3>;
 export const ResourceEventSchema = z
-  .discriminatedUnion('schema', [resourceV2, resourceV1])
-  .transform((e): ResourceEvent => (e.schema === 'gantry.resource/v1' ? { ...e, schema: RESOURCE_SCHEMA } : e));
+  .discriminatedUnion('schema', [resourceV3, resourceV2, resourceV1])
+  .transform((e): ResourceEvent => (e.schema === RESOURCE_SCHEMA ? e : { ...e, schema: RESOURCE_SCHEMA }));
 
 // --- endpoints -------------------------------------------------------------------------------
 export const Endpoint = z.object({

@@ -21,6 +21,7 @@ export interface ObjectRef {
 export const subjects = {
   resource: (r: ObjectRef) => `gantry.res.${encodeToken(r.cluster)}.${encodeToken(r.kind)}.${encodeToken(r.namespace)}.${encodeToken(r.name)}`,
   resourcesOfCluster: (cluster: string) => `gantry.res.${encodeToken(cluster)}.>`,
+  resourcesOfKind: (cluster: string, kind: string) => `gantry.res.${encodeToken(cluster)}.${encodeToken(kind)}.>`,
   endpoints: (cluster: string, namespace: string, service: string) =>
     `gantry.ep.${encodeToken(cluster)}.${encodeToken(namespace)}.${encodeToken(service)}`,
   endpointsOfCluster: (cluster: string) => `gantry.ep.${encodeToken(cluster)}.>`,

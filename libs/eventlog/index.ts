@@ -81,17 +81,24 @@ export async function ensureStreams(jsm: JetStreamManager, specs: StreamSpec[] =
 /**
  * Publishes one envelope, validated by its schema first. `msgId` makes a replayed publish (a
  * restarted service re-sending what it sent) a no-op inside the stream's duplicate window.
+ * `expectLastSubjectSeq` makes it conditional: JetStream refuses it (isWrongLastSequence) unless
+ * the subject's latest message has that sequence (0: the subject holds none).
  */
 export async function publishEvent<S extends z.ZodType>(
-  js: JetStreamClient, schema: S, subject: string, event: z.input<S>, msgId: string,
+  js: JetStreamClient, schema: S, subject: string, event: z.input<S>, msgId: string, expectLastSubjectSeq?: number,
 ): Promise<{ seq: number; duplicate: boolean }> {
   const checked = schema.parse(event);
   const h = headers();
   h.set('Nats-Msg-Id', msgId);
-  const ack = await js.publish(subject, encodeEnvelope(checked), { headers: h, msgID: msgId });
+  const ack = await js.publish(subject, encodeEnvelope(checked), {
+    headers: h, msgID: msgId, ...(expectLastSubjectSeq === undefined ? {} : { expect: { lastSubjectSequence: expectLastSubjectSeq } }),
+  });
   metrics.eventsPublished.inc({ stream: streamOfSubject(subject) });
   return { seq: ack.seq, duplicate: ack.duplicate };
 }
+
+/** JetStream refused a conditional publish: another writer published on the subject meanwhile. */
+export const isWrongLastSequence = (err: unknown): boolean => (err as { api_error?: { err_code?: number } })?.api_error?.err_code === 10071;
 
 /**
  * Like publishEvent, but a core NATS publish: the stream still stores it (and drops a duplicate

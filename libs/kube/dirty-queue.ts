@@ -1,13 +1,16 @@
 // Keys that informer callbacks mark dirty, handled in debounced batches, one batch at a time, with
 // bounded concurrency. The informers' caches are the truth: a batch handles each key once, from
 // the cache as it is then, whatever events came in between. A key whose handling fails is marked
-// again and retried after a pause (NATS may be reconnecting).
+// again and retried after a pause (NATS may be reconnecting, the API server away), which doubles
+// with every drain that still fails, up to `retryMaxMs`.
 import type { Logger } from 'pino';
 
 export interface DirtyQueueOptions<V> {
   debounceMs: number;
   concurrency: number;
   retryMs: number;
+  /** Longest pause between retries (default `retryMs`: no backoff). */
+  retryMaxMs?: number;
   log: Logger;
   /** Handles one key; a thrown error re-marks it. */
   handle(key: string, value: V): Promise<void>;
@@ -19,6 +22,8 @@ export class DirtyQueue<V> {
   private chain: Promise<unknown> = Promise.resolve();
   private opened = false;
   private stopped = false;
+  /** Drains in a row that left keys to retry. */
+  private failedDrains = 0;
 
   constructor(private readonly opts: DirtyQueueOptions<V>) {}
 
@@ -61,17 +66,23 @@ export class DirtyQueue<V> {
   private async drain(): Promise<void> {
     const batch = [...this.dirty];
     this.dirty.clear();
+    let failed = false;
     const work = batch.map(([key, value]) => async () => {
       try {
         await this.opts.handle(key, value);
       } catch (err) {
-        this.opts.log.error({ err, key }, 'publish failed; will retry');
+        this.opts.log.error({ err, key }, 'failed; will retry');
         this.dirty.set(key, value);
+        failed = true;
       }
     });
     for (let i = 0; i < work.length; i += this.opts.concurrency) {
       await Promise.all(work.slice(i, i + this.opts.concurrency).map((w) => w()));
     }
-    if (this.dirty.size > 0) setTimeout(() => this.schedule(), this.opts.retryMs).unref();
+    // Keys marked while draining have scheduled themselves; only failures wait for a retry.
+    if (!failed) { this.failedDrains = 0; return; }
+    const { retryMs, retryMaxMs = retryMs } = this.opts;
+    const delay = Math.min(retryMaxMs, retryMs * 2 ** Math.min(this.failedDrains++, 16));
+    setTimeout(() => this.schedule(), delay).unref();
   }
 }

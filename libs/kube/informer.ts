@@ -12,7 +12,7 @@
 // - `stop()` reports the aborted request as an error: ignored here.
 // ListWatch already relists on 410 (an ERROR event, or an HTTP 410) and reports objects gone in
 // the relist as deletes.
-import { CoreV1Api, CustomObjectsApi, ListWatch, Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { KubernetesObjectApi, ListWatch, Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { apiVersionOf, collectionPath, type KubeKind } from './kinds.ts';
 
@@ -29,6 +29,8 @@ export interface InformerOptions {
   backoff?: { initialMs: number; maxMs: number };
   /** Upper bound of a watch's life; each gets a random value in [half, whole]. */
   watchTimeoutSeconds?: number;
+  /** Only objects with these labels (a Kubernetes label selector), in lists and watches alike. */
+  labelSelector?: string;
 }
 
 export interface Informer {
@@ -53,21 +55,13 @@ export function startInformer(opts: InformerOptions): Informer {
   const pageSize = opts.pageSize ?? 500;
   const backoff = opts.backoff ?? { initialMs: 200, maxMs: 30_000 };
   const apiVersion = apiVersionOf(kind, version);
-  const custom = kc.makeApiClient(CustomObjectsApi);
-  const core = kc.makeApiClient(CoreV1Api);
+  // The generic client lists any kind, built-in or custom, across all namespaces (it finds the
+  // plural through discovery once, then caches it).
+  const objects = kc.makeApiClient(KubernetesObjectApi);
   const typed = (o: any): Obj => ({ ...toWire(o), apiVersion, kind: kind.kind });
 
-  const listPage = async (cont: string | undefined): Promise<any> => {
-    const params = { limit: pageSize, ...(cont ? { _continue: cont } : {}) };
-    if (kind.group) return custom.listClusterCustomObject({ group: kind.group, version, plural: kind.plural, ...params });
-    switch (kind.kind) {
-      case 'Namespace': return core.listNamespace(params);
-      case 'Secret': return core.listSecretForAllNamespaces(params);
-      case 'ConfigMap': return core.listConfigMapForAllNamespaces(params);
-      case 'Service': return core.listServiceForAllNamespaces(params);
-      default: throw new Error(`no core list for ${kind.kind}`);
-    }
-  };
+  const listPage = (cont: string | undefined): Promise<any> =>
+    objects.list(apiVersion, kind.kind, undefined, undefined, undefined, undefined, undefined, opts.labelSelector, pageSize, cont);
   let resolveSynced!: () => void;
   const synced = new Promise<void>((r) => (resolveSynced = r));
   const listAll = async () => {
@@ -100,7 +94,7 @@ export function startInformer(opts: InformerOptions): Informer {
     }, (type: string, obj: any, raw: any) => cb(type, type === 'ERROR' || type === 'BOOKMARK' ? obj : typed(obj), raw), done),
   } as unknown as Watch;
 
-  const lw = new ListWatch<Obj>(collectionPath(kind, version), watcher, listAll as never, false);
+  const lw = new ListWatch<Obj>(collectionPath(kind, version), watcher, listAll as never, false, opts.labelSelector);
   let stopped = false;
   let failures = 0;
   let timer: NodeJS.Timeout | undefined;

@@ -1,5 +1,5 @@
-// Which Secrets and ConfigMaps the watcher may publish (pure): only those a Gateway, ListenerSet or
-// BackendTLSPolicy refers to, so the event log never holds a cluster's other secrets. Refs across
+// Which Secrets and ConfigMaps the watcher may publish (pure): only those a Gateway, ListenerSet,
+// BackendTLSPolicy or Upstream refers to, so the event log never holds a cluster's other secrets. Refs across
 // namespaces are included; whether a ReferenceGrant allows them is the translator's judgement.
 type Obj = Record<string, any>;
 
@@ -34,8 +34,13 @@ export function secretReferences(kind: string, object: Obj): string[] {
       // A policy's refs are local: no namespace field.
       for (const r of spec.validation?.caCertificateRefs ?? []) add({ ...r, namespace: undefined }, 'ConfigMap');
       break;
+    case 'Upstream':
+      // Local refs by name only: the kind is implied by the field.
+      add(spec.tls?.caCertificateRef && { name: spec.tls.caCertificateRef.name }, 'ConfigMap');
+      add(spec.tls?.clientCertificateRef && { name: spec.tls.clientCertificateRef.name }, 'Secret');
+      break;
   }
   return out;
 }
 
-export const REFERRING_KINDS: ReadonlySet<string> = new Set(['Gateway', 'ListenerSet', 'XListenerSet', 'BackendTLSPolicy']);
+export const REFERRING_KINDS: ReadonlySet<string> = new Set(['Gateway', 'ListenerSet', 'XListenerSet', 'BackendTLSPolicy', 'Upstream']);

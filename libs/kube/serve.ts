@@ -3,6 +3,8 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { z } from 'zod';
 import { connectEventLog, ensureStreams, type EventLog } from '../eventlog/index.ts';
+import { LeaseConfig } from '../lease/index.ts';
+import { runWhileLeading } from '../lease/writer.ts';
 import { CommonConfig, createLogger, loadConfig, onShutdown, type Logger } from '../service/index.ts';
 import { serveHealth } from '../service/health.ts';
 
@@ -16,6 +18,7 @@ export function sourceOf(env: NodeJS.ProcessEnv = process.env): 'file' | 'kubern
 export const KubeSourceConfig = CommonConfig.extend({
   GANTRY_DEBOUNCE_MS: z.coerce.number().int().nonnegative().default(20),
   GANTRY_CONTROLLER_NAME: z.string().default('gantry.dev/gateway-controller'),
+  ...LeaseConfig.shape,
 });
 
 export function loadKubeConfig(): KubeConfig {
@@ -34,7 +37,10 @@ export interface KubeServiceOptions {
   controllerName: string;
 }
 
-/** A Kubernetes-mode service's whole `main`: configuration, logger, event log, kubeconfig, start, shutdown. */
+/**
+ * A Kubernetes-mode service's whole `main`: configuration, logger, event log, kubeconfig, and the
+ * service started only while it holds its lease (libs/lease/writer.ts), stopped when it loses it.
+ */
 export async function serveKubeSource(
   service: string, start: (opts: KubeServiceOptions) => Promise<{ stop(): Promise<void>; synced?: Promise<void>; caughtUp?: Promise<void> }>, message: string,
 ): Promise<void> {
@@ -43,15 +49,21 @@ export async function serveKubeSource(
   const kc = loadKubeConfig();
   const eventLog = await connectEventLog(config.GANTRY_NATS_URL, `gantry-${service}`, log);
   await ensureStreams(eventLog.jsm);
-  const health = await serveHealth(service, config, log, { nats: eventLog.nc, waitFor: ['in step'] });
-  const running = await start({
-    eventLog, cluster: config.GANTRY_CLUSTER, kc, log, debounceMs: config.GANTRY_DEBOUNCE_MS, controllerName: config.GANTRY_CONTROLLER_NAME,
+  const health = await serveHealth(service, config, log, { nats: eventLog.nc });
+  const lease = runWhileLeading({
+    eventLog, service, cluster: config.GANTRY_CLUSTER, ttlMs: config.GANTRY_LEASE_TTL_MS, log, health, check: 'in step',
+    start: async () => {
+      const running = await start({
+        eventLog, cluster: config.GANTRY_CLUSTER, kc, log, debounceMs: config.GANTRY_DEBOUNCE_MS, controllerName: config.GANTRY_CONTROLLER_NAME,
+      });
+      log.info({ server: kc.getCurrentCluster()?.server, cluster: config.GANTRY_CLUSTER }, message);
+      return running;
+    },
+    // In step once the API server's state is in the log (watcher) or the reports are replayed (reporter).
+    inStep: (running) => running.synced ?? running.caughtUp ?? Promise.resolve(),
   });
-  // Ready once the API server's state is in the log (watcher) or the reports are replayed (reporter).
-  void (running.synced ?? running.caughtUp ?? Promise.resolve()).then(() => health.ready('in step'));
-  log.info({ server: kc.getCurrentCluster()?.server, cluster: config.GANTRY_CLUSTER }, message);
   onShutdown(log, async () => {
-    await running.stop();
+    await lease.stop();
     await eventLog.close();
   });
 }

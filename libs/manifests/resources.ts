@@ -1,7 +1,8 @@
 // From manifests to resource events (pure): which kinds the watcher owns, the identity and
 // defaults of each object in file mode, and the plan of one pass (what the log should hold).
-import { RESOURCE_SCHEMA, subjects, type ResourceEvent } from '../contracts/index.ts';
+import { RESOURCE_SCHEMA, subjects, type ResourceEvent, type ResourceSource } from '../contracts/index.ts';
 import type { KubeObject } from '../translator/api.ts';
+import { GANTRY_GROUP } from '../translator/upstream-objects.ts';
 import { canonicalJson, type ManifestOrigin, type ManifestProblem, type ManifestSet } from './index.ts';
 import { sha256, stableUid, type DesiredEvent } from './sync.ts';
 
@@ -10,7 +11,7 @@ export const WATCHED_KINDS: ReadonlySet<string> = new Set([
   'GatewayClass', 'Gateway', 'HTTPRoute', 'GRPCRoute', 'TCPRoute', 'TLSRoute', 'UDPRoute', 'ReferenceGrant',
   'BackendTLSPolicy', 'ListenerSet', 'XListenerSet', 'Namespace', 'Secret', 'ConfigMap',
 ]);
-export const GANTRY_GROUP = 'gateway.gantry.dev';
+export { GANTRY_GROUP };
 export const CLUSTER_SCOPED_KINDS: ReadonlySet<string> = new Set(['GatewayClass', 'Namespace']);
 
 export function isWatchedKind(kind: string, apiVersion: string | undefined): boolean {
@@ -28,12 +29,13 @@ export function resourceDigest(e: Pick<ResourceEvent, 'op' | 'object' | 'source'
 }
 
 /**
- * The upsert event for one object read from a file. `raw` objects (documents with a problem that
- * still name kind and name) are sent as written, so the translator reports them as a status.
+ * The upsert event for one object read from a file (or derived, `source` saying from what). `raw`
+ * objects (documents with a problem that still name kind and name) are sent as written, so the
+ * translator reports them as a status.
  */
 export function resourceUpsert(
   cluster: string, object: KubeObject | Record<string, unknown>, identity: { apiVersion?: string; kind: string; namespace?: string; name: string },
-  origin: ManifestOrigin, emittedAt: string,
+  source: ResourceSource, emittedAt: string,
 ): DesiredEvent<ResourceEvent> {
   const kind = identity.kind;
   const namespace = namespaceOf(kind, identity.namespace);
@@ -47,7 +49,7 @@ export function resourceUpsert(
     apiVersion: identity.apiVersion || 'unknown',
     uid: typeof meta.uid === 'string' && meta.uid ? meta.uid : stableUid(`${cluster}/${kind}/${namespace}/${identity.name}`),
     generation, resourceVersion, op: 'upsert', object: object as Record<string, unknown>, emittedAt,
-    source: { type: 'file', path: origin.path, document: origin.document },
+    source,
   };
   return { subject, event, msgId: `${subject}@${resourceVersion}`, ...resourceDigest(event) };
 }
@@ -93,7 +95,7 @@ export function planResources(cluster: string, set: ManifestSet, emittedAt: stri
       run: () => {
         const { kind, apiVersion, metadata } = o.object;
         if (!isWatchedKind(kind, apiVersion)) { plan.skipped.push({ kind, name: metadata.name, origin: o.origin }); return; }
-        add(resourceUpsert(cluster, o.object, { apiVersion, kind, namespace: metadata.namespace, name: metadata.name }, o.origin, emittedAt), o.origin);
+        add(resourceUpsert(cluster, o.object, { apiVersion, kind, namespace: metadata.namespace, name: metadata.name }, { type: 'file', ...o.origin }, emittedAt), o.origin);
       },
     });
   }
@@ -105,7 +107,7 @@ export function planResources(cluster: string, set: ManifestSet, emittedAt: stri
         if (p.identity && p.raw) {
           if (!isWatchedKind(p.identity.kind, p.identity.apiVersion)) { plan.skipped.push({ kind: p.identity.kind, name: p.identity.name, origin }); return; }
           plan.reported.push(p);
-          add(resourceUpsert(cluster, p.raw, p.identity, origin, emittedAt), origin);
+          add(resourceUpsert(cluster, p.raw, p.identity, { type: 'file', ...origin }, emittedAt), origin);
           return;
         }
         plan.unidentified.push(p);
@@ -120,7 +122,10 @@ export function planResources(cluster: string, set: ManifestSet, emittedAt: stri
 
 /**
  * The events that make the log equal to `plan`: upserts for new or changed objects, tombstones for
- * objects of the watcher's kinds that the files no longer have, except those from held files.
+ * objects of the watcher's kinds that the files no longer have, except those from held files and
+ * the Upstreams endpoint-discovery publishes (source `discovered`) on the subjects it shares with
+ * the watcher: those are its own to withdraw. A hand-written object of the same name is an upsert
+ * over it, so the file wins.
  */
 export function diffResources(
   plan: ResourcePlan, log: Map<string, { deleted: boolean; digest: string; event: ResourceEvent }>, emittedAt: string,
@@ -132,7 +137,7 @@ export function diffResources(
     if (!have || have.deleted || have.digest !== want.digest) publish.push(want);
   }
   for (const [subject, have] of log) {
-    if (have.deleted || plan.desired.has(subject)) continue;
+    if (have.deleted || plan.desired.has(subject) || have.event.source?.type === 'discovered') continue;
     if (!isWatchedKind(have.event.kind, have.event.apiVersion)) continue;
     const source = have.event.source;
     if (source?.type === 'file' && plan.heldFiles.has(source.path)) { kept.push({ subject, path: source.path }); continue; }

@@ -28,24 +28,55 @@ export interface DesiredEvent<T> {
   msgId: string;
 }
 
+export interface LogStateOptions<T> {
+  stream: StreamSpec;
+  filter: string;
+  schema: z.ZodType<T>;
+  logger: Logger;
+  digest(event: T): { deleted: boolean; digest: string };
+}
+
 /**
  * Replays the latest event of every subject under `filter` and stops once caught up. Events that do
  * not decode are logged by `followStream` and left out, so they are republished (and so repaired).
  */
-export async function readLogState<T>(
-  log: EventLog, opts: { stream: StreamSpec; filter: string; schema: z.ZodType<T>; logger: Logger; digest(event: T): { deleted: boolean; digest: string } },
-): Promise<Map<string, LogEntry<T>>> {
+export async function readLogState<T>(log: EventLog, opts: LogStateOptions<T>): Promise<Map<string, LogEntry<T>>> {
+  const followed = await followLogState(log, opts);
+  await followed.stop();
+  return followed.state;
+}
+
+/**
+ * Like readLogState, then keeps `state` current with what other writers publish under `filter`
+ * (`onChange` tells of each, once the replay is done), for a subject space two services share. An
+ * event not newer than what `state` holds (our own publish, recorded before its echo) is skipped.
+ */
+export async function followLogState<T>(
+  log: EventLog, opts: LogStateOptions<T> & { onChange?(subject: string, entry: LogEntry<T>): void },
+): Promise<{ state: Map<string, LogEntry<T>>; stop(): Promise<void> }> {
   const state = new Map<string, LogEntry<T>>();
+  let live = false;
   const follower = await followStream(log, {
     stream: opts.stream, filter: opts.filter, schema: opts.schema, log: opts.logger, from: 'last',
     onEvent: (event, meta) => {
-      const d = opts.digest(event);
-      state.set(meta.subject, { seq: meta.seq, deleted: d.deleted, digest: d.digest, event });
+      if ((state.get(meta.subject)?.seq ?? 0) >= meta.seq) return;
+      const entry = { seq: meta.seq, ...opts.digest(event), event };
+      state.set(meta.subject, entry);
+      if (live) opts.onChange?.(meta.subject, entry);
     },
   });
   await follower.caughtUp;
-  await follower.stop();
-  return state;
+  live = true;
+  return { state, stop: () => follower.stop() };
+}
+
+export interface PublishOptions {
+  /**
+   * Publish only if the subject's latest is still the one `state` holds (JetStream's expected last
+   * subject sequence), for a subject another service may write: a refusal throws an error that
+   * `isWrongLastSequence` recognises, and `state` learns the newer event from its follower.
+   */
+  ifLatestIsKnown?: boolean;
 }
 
 /**
@@ -56,13 +87,14 @@ export async function readLogState<T>(
  * racing on the same change still de-duplicate.
  */
 export async function publishIfChanged<T>(
-  log: EventLog, schema: z.ZodType<T>, state: Map<string, LogEntry<T>>, want: DesiredEvent<T>,
+  log: EventLog, schema: z.ZodType<T>, state: Map<string, LogEntry<T>>, want: DesiredEvent<T>, opts: PublishOptions = {},
 ): Promise<{ published: boolean; seq: number; duplicate: boolean }> {
   const have = state.get(want.subject);
   if (have && have.digest === want.digest && have.deleted === want.deleted) return { published: false, seq: have.seq, duplicate: false };
-  let ack = await publishEvent(log.js, schema, want.subject, want.event as z.input<typeof schema>, want.msgId);
+  const expect = opts.ifLatestIsKnown ? have?.seq ?? 0 : undefined;
+  let ack = await publishEvent(log.js, schema, want.subject, want.event as z.input<typeof schema>, want.msgId, expect);
   if (ack.duplicate) {
-    ack = await publishEvent(log.js, schema, want.subject, want.event as z.input<typeof schema>, `${want.msgId}@after:${have?.seq ?? 0}`);
+    ack = await publishEvent(log.js, schema, want.subject, want.event as z.input<typeof schema>, `${want.msgId}@after:${have?.seq ?? 0}`, expect);
   }
   state.set(want.subject, { seq: ack.seq, deleted: want.deleted, digest: want.digest, event: want.event });
   return { published: true, seq: ack.seq, duplicate: ack.duplicate };

@@ -76,6 +76,16 @@ export const metrics = {
     help: 'Status the reporter wrote or removed (only when the content changed).',
     labelNames: ['op'] as const, registers: [registry],
   }),
+  provisioningWrites: new Counter({
+    name: 'gantry_provisioning_writes_total',
+    help: 'Proxy objects of provisioned Gateways the reporter created, patched or deleted (only when they differed).',
+    labelNames: ['kind', 'op'] as const, registers: [registry],
+  }),
+  leader: new Gauge({
+    name: 'gantry_leader',
+    help: 'Whether this process holds its service\'s leader lease (1) and writes, or stands by (0); libs/lease.',
+    labelNames: ['service'] as const, registers: [registry],
+  }),
 };
 
 /** Called at scrape time before the registry is read; a failure leaves the gauges as they were. */

@@ -65,11 +65,11 @@ function sameStream(recorded: string | undefined, ended: string | undefined): bo
   return recorded === undefined || ended === undefined || recorded === ended;
 }
 
-type Condition = { type: string; status: string; reason?: string; message?: string; observedGeneration?: number; lastTransitionTime?: string; [k: string]: unknown };
+export type Condition = { type: string; status: string; reason?: string; message?: string; observedGeneration?: number; lastTransitionTime?: string; [k: string]: unknown };
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** `conditions` with `want` set (keeping lastTransitionTime when status and reason already match, else `at`). */
-function withCondition(conditions: unknown, want: { type: string; status: string; reason: string; message: string }, at: string): Condition[] {
+export function withCondition(conditions: unknown, want: { type: string; status: string; reason: string; message: string }, at: string): Condition[] {
   const list = (Array.isArray(conditions) ? conditions.filter(isObj) : []) as Condition[];
   const existing = list.find((c) => c.type === want.type);
   const unchanged = existing && existing.status === want.status && existing.reason === want.reason;

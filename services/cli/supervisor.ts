@@ -90,6 +90,9 @@ export class Supervisor {
       GANTRY_STATUS_DIR: this.opts.statusDir,
       GANTRY_XDS_PORT: String(this.opts.xdsPort),
       GANTRY_XDS_ADDRESS: this.opts.xdsAddress,
+      // One replica of each on one host, a crashed one restarted within a second: it would wait out
+      // its own dead lease (libs/lease) before writing again, so a shorter TTL than the default 15 s.
+      GANTRY_LEASE_TTL_MS: process.env.GANTRY_LEASE_TTL_MS ?? '5000',
       ...this.opts.env,
     };
   }

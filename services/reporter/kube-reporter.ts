@@ -13,7 +13,10 @@ import { followStream, type EventLog, type Follower } from '../../libs/eventlog/
 import { kindByName } from '../../libs/kube/kinds.ts';
 import { desiredStatus, stableJson, statusMergePatch } from '../../libs/kube/status.ts';
 import type { Logger } from '../../libs/service/index.ts';
-import { objectKey, reduceProxyState, statusDocument, type ProxyStates } from '../../libs/status/index.ts';
+import { objectKey, reduceProxyState, reduceProxyTable, statusDocument, type ProxyStates, type ProxyTable } from '../../libs/status/index.ts';
+import type { XdsTarget } from '../../libs/provisioning/infrastructure.ts';
+import { applyInfrastructure, proxyCounts } from '../../libs/provisioning/status.ts';
+import { startProvisioner, type RunningProvisioner } from './provisioner.ts';
 
 export interface KubeReporterOptions {
   eventLog: EventLog;
@@ -24,6 +27,8 @@ export interface KubeReporterOptions {
   /** Status writes in flight at once. */
   concurrency?: number;
   backoff?: { initialMs: number; maxMs: number };
+  /** Gateway provisioning (provisioner.ts); off when absent. */
+  provisioning?: { xds: XdsTarget; envoyImage: string; debounceMs: number };
 }
 
 export interface RunningKubeReporter {
@@ -46,6 +51,8 @@ export async function startKubeReporter(opts: KubeReporterOptions): Promise<Runn
   /** Latest report per object key ("<Kind>/<ns>/<name>"); a delete is kept until written. */
   const reports = new Map<string, ReportEvent>();
   let proxies: ProxyStates = new Map();
+  let proxyTable: ProxyTable = new Map();
+  let provisioner: RunningProvisioner | undefined;
   const pending = new Set<string>();
   const running = new Set<string>();
   const failures = new Map<string, number>();
@@ -80,7 +87,13 @@ export async function startKubeReporter(opts: KubeReporterOptions): Promise<Runn
         if ((err as { code?: number }).code === 404) { if (report.op === 'delete') reports.delete(key); return true; }
         throw err;
       }
-      const ours = report.op === 'upsert' ? statusDocument(report, proxies).status : null;
+      let ours = report.op === 'upsert' ? statusDocument(report, proxies).status : null;
+      const infrastructure = ours && report.kind === 'Gateway' ? provisioner?.infrastructureOf(report.namespace, report.name) : undefined;
+      if (ours && infrastructure) {
+        const counts = proxyCounts(proxyTable, `${report.namespace}/${report.name}`);
+        ours = applyInfrastructure(ours, { ...infrastructure, connectedProxies: counts.connected, programmedProxies: counts.programmed },
+          live.status, new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'));
+      }
       const want = desiredStatus(live.status, ours, controllerName);
       if (stableJson(want) === stableJson(live.status ?? {})) break;
       try {
@@ -141,21 +154,39 @@ export async function startKubeReporter(opts: KubeReporterOptions): Promise<Runn
     onEvent: (e) => {
       const slash = e.gateway.indexOf('/');
       if (slash <= 0) return;
+      const gatewayKey = objectKey('Gateway', e.gateway.slice(0, slash), e.gateway.slice(slash + 1));
+      // Provisioned Gateways are Programmed once a proxy has acknowledged listeners: a change of the counts is a change of status.
+      const counted = proxyCounts(proxyTable, e.gateway);
+      proxyTable = reduceProxyTable(proxyTable, e);
+      const counts = proxyCounts(proxyTable, e.gateway);
+      if (provisioner && (counts.connected !== counted.connected || counts.programmed !== counted.programmed)) schedule(gatewayKey);
       const before = proxies.get(e.gateway) ?? [];
       const next = reduceProxyState(proxies, e);
       if (next === proxies) return;
       proxies = next;
-      schedule(objectKey('Gateway', e.gateway.slice(0, slash), e.gateway.slice(slash + 1)));
+      schedule(gatewayKey);
       for (const o of new Set([...before, ...(proxies.get(e.gateway) ?? [])].flatMap((r) => r.objects ?? []))) schedule(o);
     },
   }));
 
+  if (opts.provisioning) {
+    provisioner = await startProvisioner({
+      eventLog, cluster: opts.cluster, kc: opts.kc, log: log.child({ part: 'provisioner' }), controllerName,
+      ...opts.provisioning,
+      onGatewayChanged: (gateway) => schedule(objectKey('Gateway', gateway.slice(0, gateway.indexOf('/')), gateway.slice(gateway.indexOf('/') + 1))),
+    });
+  }
+
   return {
-    caughtUp,
+    caughtUp: provisioner ? Promise.all([caughtUp, provisioner.synced]).then(() => undefined) : caughtUp,
     get writes() { return writes; },
-    idle: () => (pending.size === 0 && running.size === 0 && failures.size === 0 ? Promise.resolve() : new Promise<void>((r) => idleWaiters.push(r))),
+    idle: async () => {
+      await provisioner?.idle();
+      if (pending.size > 0 || running.size > 0 || failures.size > 0) await new Promise<void>((r) => idleWaiters.push(r));
+    },
     stop: async () => {
       stopped = true;
+      await provisioner?.stop();
       for (const f of followers) await f.stop();
       while (running.size > 0) await new Promise((r) => setTimeout(r, 10));
     },

@@ -52,6 +52,8 @@ export async function startReporter(opts: ReporterOptions): Promise<RunningRepor
   /** What each file holds, as far as this process knows (undefined: not read yet). */
   const written = new Map<string, string | null>();
   let writes: Promise<unknown> = Promise.resolve();
+  /** Set by stop(): writes still queued are dropped, as the lease may be someone else's now. */
+  let stopped = false;
 
   const render = (path: string): string | null => {
     if (path.startsWith(`${PROXIES_DIR}/`)) {
@@ -63,6 +65,7 @@ export async function startReporter(opts: ReporterOptions): Promise<RunningRepor
     return report && report.op === 'upsert' ? renderStatusYaml(statusDocument(report, proxies)) : null;
   };
   const sync = async (path: string) => {
+    if (stopped) return;
     const report = reports.get(path);
     const want = render(path);
     const file = join(statusDir, path);
@@ -165,6 +168,7 @@ export async function startReporter(opts: ReporterOptions): Promise<RunningRepor
     caughtUp,
     idle: async () => { let w; do { w = writes; await w; } while (w !== writes); },
     stop: async () => {
+      stopped = true;
       for (const f of followers) await f.stop();
       await writes;
     },

@@ -1,5 +1,6 @@
 // The translator's configuration, apart from main.ts so test/deploy can check the manifests' env against it.
 import { z } from 'zod';
+import { LeaseConfig } from '../../libs/lease/index.ts';
 import { CommonConfig } from '../../libs/service/index.ts';
 
 export const TranslatorConfig = CommonConfig.extend({
@@ -7,4 +8,5 @@ export const TranslatorConfig = CommonConfig.extend({
   GANTRY_GATEWAY_ADDRESS: z.string().default('127.0.0.1'),
   /** Events arriving within this window are translated together. */
   GANTRY_DEBOUNCE_MS: z.coerce.number().int().nonnegative().default(20),
+  ...LeaseConfig.shape,
 });

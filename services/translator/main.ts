@@ -1,12 +1,13 @@
 // translator: replays RESOURCES and ENDPOINTS into a World, translates it into one snapshot per
 // Gateway, stores snapshots in Redis, announces them on SNAPSHOTS and publishes status on REPORTS.
+// Several may run: only the holder of the `translator.<cluster>` lease (libs/lease) writes; the
+// others are hot standbys, following the log into their World so that taking over is one cycle.
 import { Redis } from 'ioredis';
-import {
-  EndpointsEventSchema, ReportEventSchema, ResourceEventSchema, STREAMS,
-} from '../../libs/contracts/index.ts';
+import { EndpointsEventSchema, ResourceEventSchema, STREAMS } from '../../libs/contracts/index.ts';
 import { connectEventLog, ensureStreams, followStream } from '../../libs/eventlog/index.ts';
+import { holderIdentity, leaseCheck, startLease, type Lease } from '../../libs/lease/index.ts';
 import { createLogger, loadConfig, onShutdown } from '../../libs/service/index.ts';
-import { serveHealth } from '../../libs/service/health.ts';
+import { redisCheck, serveHealth } from '../../libs/service/health.ts';
 import { SnapshotWriter } from '../../libs/snapshots/redis-store.ts';
 import { localAddresses } from '../../libs/service/local-addresses.ts';
 import { World } from '../../libs/world/world.ts';
@@ -18,30 +19,30 @@ const config = loadConfig('translator', Config);
 const log = createLogger('translator', config.GANTRY_LOG_LEVEL);
 const events = await connectEventLog(config.GANTRY_NATS_URL, 'gantry-translator', log);
 await ensureStreams(events.jsm);
-const redis = new Redis(config.GANTRY_REDIS_URL, { maxRetriesPerRequest: null });
-redis.on('error', (err) => log.warn({ err: err.message }, 'Redis connection error'));
-const health = await serveHealth('translator', config, log, { nats: events.nc, redis, waitFor: ['caught up'] });
 
+/**
+ * The Redis connection of the lease term being led. Each term writes on a connection of its own,
+ * closed when the term ends: ioredis queues commands while Redis is unreachable and would send
+ * them on reconnecting, long after another translator took over; closing drops them unsent.
+ */
+let termRedis: Redis | undefined;
+let lease: Lease | undefined;
 const world = new World();
 const publisher = new Publisher({
-  events, writer: new SnapshotWriter(redis), log, world,
+  events, log, world,
   options: { controllerName: config.GANTRY_CONTROLLER_NAME, defaultAddress: config.GANTRY_GATEWAY_ADDRESS, usableAddresses: localAddresses() },
 });
-
-await publisher.loadHeads();
-
-// What REPORTS already holds, so a restarted translator publishes only what changed.
-const reports = await followStream(events, {
-  stream: STREAMS.REPORTS, filter: 'gantry.rep.>', schema: ReportEventSchema, log,
-  onEvent: (e) => publisher.notePublishedReport(e),
+// A standby uses no Redis, so only the leader's readiness follows it (a standby can take over
+// while Redis is away: its first cycle then waits for Redis, as a leader's would).
+const health = await serveHealth('translator', config, log, {
+  nats: events.nc, waitFor: ['caught up'],
+  checks: { redis: () => (termRedis ? redisCheck(termRedis)() : true), lease: leaseCheck(() => lease, () => publisher.inStep) },
 });
-await reports.caughtUp;
-await reports.stop();
 
 let timer: NodeJS.Timeout | undefined;
-let ready = false;
+let replayed = false;
 const schedule = () => {
-  if (!ready) return;
+  if (!replayed) return;
   clearTimeout(timer);
   timer = setTimeout(() => void publisher.run(), config.GANTRY_DEBOUNCE_MS);
 };
@@ -63,15 +64,31 @@ const endpoints = await followStream(events, {
 });
 await Promise.all([resources.caughtUp, endpoints.caughtUp]);
 log.info({ streams: world.streams }, 'event log replayed');
-ready = true;
-await publisher.run();
+replayed = true;
 health.ready('caught up');
+
+// Campaigning starts only now: a translator that has not replayed the log never leads.
+const holder = holderIdentity();
+lease = startLease({
+  nc: events.nc, service: 'translator', cluster: config.GANTRY_CLUSTER, ttlMs: config.GANTRY_LEASE_TTL_MS, log, holder,
+  run: async (term) => {
+    // Named after the holder, so CLIENT LIST shows which translator writes.
+    const redis = new Redis(config.GANTRY_REDIS_URL, { maxRetriesPerRequest: null, connectionName: `gantry-translator:${holder}` });
+    redis.on('error', (err) => log.warn({ err: err.message }, 'Redis connection error'));
+    termRedis = redis;
+    try {
+      await publisher.lead(new SnapshotWriter(redis), term);
+    } finally {
+      termRedis = undefined;
+      redis.disconnect();
+    }
+  },
+});
 
 onShutdown(log, async () => {
   clearTimeout(timer);
+  await lease?.stop(); // ends the term (no write after this) and releases the lease
   await resources.stop();
   await endpoints.stop();
-  await publisher.idle();
   await events.close();
-  redis.disconnect();
 });

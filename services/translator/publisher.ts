@@ -1,10 +1,16 @@
 // One translation cycle: translate the World, write changed snapshots to Redis and announce them,
 // then publish the reports that changed. Cycles never overlap; a change that arrives during a
 // cycle triggers one more cycle afterwards.
+//
+// Cycles run only while this translator leads (`lead`, one call per lease term). A standby keeps
+// its World current (main.ts) and writes nothing. Every write of a cycle checks the term first and
+// is abandoned the moment the term ends (untilAborted), so a translator that lost its lease never
+// starts another write and never waits on one it started.
 import {
-  REPORT_SCHEMA, ReportEventSchema, SNAPSHOT_SCHEMA, SnapshotEventSchema, subjects, type ReportEvent,
+  REPORT_SCHEMA, ReportEventSchema, SNAPSHOT_SCHEMA, SnapshotEventSchema, STREAMS, subjects, type ReportEvent,
 } from '../../libs/contracts/index.ts';
-import { publishEvent, type EventLog } from '../../libs/eventlog/index.ts';
+import { followStream, publishEvent, type EventLog } from '../../libs/eventlog/index.ts';
+import { aborted, untilAborted } from '../../libs/lease/index.ts';
 import { diffReports, reportKey, statusDigest, type PublishedReport } from '../../libs/reports/reports.ts';
 import type { Logger } from '../../libs/service/index.ts';
 import { metrics } from '../../libs/service/metrics.ts';
@@ -17,7 +23,6 @@ import type { World } from '../../libs/world/world.ts';
 
 export interface PublisherDeps {
   events: EventLog;
-  writer: SnapshotWriter;
   log: Logger;
   world: World;
   options: Omit<TranslateOptions, 'now'>;
@@ -31,17 +36,55 @@ export class Publisher {
   private translatedRevision = -1;
   private readonly translator: Translator;
   private readonly unwritten = new Set<string>();
+  /** The lease term being led, with its writer; undefined on a standby. */
+  private term: { writer: SnapshotWriter; signal: AbortSignal } | undefined;
+  /** The next cycle checks every Gateway's head, not only the changed ones (a new term's first). */
+  private writeAll = false;
+  /** The current term's first cycle is done: what the log says is in Redis and announced. */
+  inStep = false;
 
   constructor(private readonly deps: PublisherDeps) {
     this.translator = new Translator(deps.options);
   }
 
-  /** Learns the gateways Redis holds snapshots for, so one whose Gateway is gone gets removed. */
-  async loadHeads(): Promise<void> {
-    for (const [gateway, version] of await this.deps.writer.heads()) this.versions.set(gateway, version);
+  /**
+   * Leads for one lease term: learns what Redis and REPORTS hold now (the last leader may have
+   * written since this process last looked), publishes the current state (the same content gives
+   * the same snapshot versions and report digests, so what is already there is not written again),
+   * then translates on every change (run) until `term` ends. Returns once no write is in flight.
+   */
+  async lead(writer: SnapshotWriter, term: AbortSignal): Promise<void> {
+    this.inStep = false;
+    this.term = { writer, signal: term };
+    try {
+      await untilAborted(this.learnPublished(writer), term);
+      this.writeAll = true;
+      await this.run();
+      await aborted(term);
+    } finally {
+      this.term = undefined;
+      await this.idle();
+      this.inStep = false;
+    }
   }
 
-  notePublishedReport(e: ReportEvent): void {
+  /** The gateways Redis holds snapshots for (one whose Gateway is gone gets removed) and the reports REPORTS holds. */
+  private async learnPublished(writer: SnapshotWriter): Promise<void> {
+    this.versions.clear();
+    for (const [gateway, version] of await writer.heads()) this.versions.set(gateway, version);
+    this.published.clear();
+    const reports = await followStream(this.deps.events, {
+      stream: STREAMS.REPORTS, filter: 'gantry.rep.>', schema: ReportEventSchema, log: this.deps.log,
+      onEvent: (e) => this.notePublishedReport(e),
+    });
+    try {
+      await reports.caughtUp;
+    } finally {
+      await reports.stop();
+    }
+  }
+
+  private notePublishedReport(e: ReportEvent): void {
     const key = reportKey(e);
     if (e.op === 'delete' || !e.status) this.published.delete(key);
     else this.published.set(key, { digest: statusDigest({ status: e.status, generation: e.generation }), status: e.status, generation: e.generation, apiVersion: e.apiVersion });
@@ -55,10 +98,12 @@ export class Publisher {
     this.running = (async () => {
       do {
         this.rerun = false;
+        const term = this.term;
         try {
           await this.cycle();
         } catch (err) {
-          this.deps.log.error({ err }, 'translation cycle failed; will retry on the next change');
+          if (term?.signal.aborted) this.deps.log.info({ reason: String(term.signal.reason?.message ?? term.signal.reason) }, 'translation cycle abandoned: no longer leading');
+          else this.deps.log.error({ err }, 'translation cycle failed; will retry on the next change');
         }
       } while (this.rerun);
       this.running = undefined;
@@ -71,8 +116,16 @@ export class Publisher {
   }
 
   private async cycle(): Promise<void> {
-    const { world, log, events, writer } = this.deps;
-    if (world.changes === this.translatedRevision) return;
+    const { world, log, events } = this.deps;
+    const term = this.term;
+    if (!term) return;
+    if (world.changes === this.translatedRevision && !this.writeAll) return;
+    const { writer, signal } = term;
+    /** Every write goes through here: none starts, and none is waited on, once the term has ended. */
+    const write = <T>(p: () => Promise<T>): Promise<T> => {
+      signal.throwIfAborted();
+      return untilAborted(p(), signal);
+    };
     const revision = world.changes;
     const streams = { ...world.streams };
     const started = performance.now();
@@ -83,6 +136,8 @@ export class Publisher {
     // Only Gateways whose snapshot is new are encoded and written; the rest are as last published.
     // One that failed to be written stays pending until a cycle writes it.
     for (const gateway of result.changed) this.unwritten.add(gateway);
+    if (this.writeAll) for (const gateway of result.snapshots.keys()) this.unwritten.add(gateway);
+    this.writeAll = false;
     for (const gateway of [...this.unwritten]) {
       const snapshot = result.snapshots.get(gateway);
       if (!snapshot) {
@@ -90,35 +145,36 @@ export class Publisher {
         continue;
       }
       const { manifest, blobs } = buildManifest(encodeGatewaySnapshot(snapshot), streams);
-      const moved = await writer.write(manifest, blobs);
+      const moved = await write(() => writer.write(manifest, blobs));
       this.versions.set(gateway, manifest.version);
       this.unwritten.delete(gateway);
       metrics.snapshotBytes.set({ gateway }, [...blobs.values()].reduce((n, b) => n + b.length, 0));
       metrics.snapshotResources.set({ gateway }, blobs.size);
       if (!moved) continue;
       metrics.snapshotsPublished.inc();
-      await publishEvent(events.js, SnapshotEventSchema, subjects.snapshot(gateway), {
+      await write(() => publishEvent(events.js, SnapshotEventSchema, subjects.snapshot(gateway), {
         schema: SNAPSHOT_SCHEMA, gateway, op: 'upsert', version: manifest.version,
         manifestKey: keys.manifest(gateway, manifest.version), streams, emittedAt: new Date().toISOString(),
-      }, `${gateway}@${manifest.version}`);
+      }, `${gateway}@${manifest.version}`));
       log.info({ gateway, snapshot: manifest.version, resources: blobs.size, streams }, 'snapshot published');
       // Blobs only manifests gone (expired) referred to; a failure just leaves them for the next move.
       try {
-        const gc = await writer.collectGarbage(gateway);
+        const gc = await write(() => writer.collectGarbage(gateway));
         if (gc.collected > 0) log.info({ gateway, collected: gc.collected, liveManifests: gc.liveManifests }, 'collected unreferenced snapshot blobs');
       } catch (err) {
+        signal.throwIfAborted();
         log.warn({ gateway, err: (err as Error).message }, 'snapshot blob collection failed; retried when the head next moves');
       }
     }
     for (const gateway of [...this.versions.keys()]) {
       if (result.snapshots.has(gateway) || result.retained.includes(gateway)) continue;
-      await writer.remove(gateway);
+      await write(() => writer.remove(gateway));
       this.versions.delete(gateway);
       metrics.snapshotBytes.remove({ gateway });
       metrics.snapshotResources.remove({ gateway });
-      await publishEvent(events.js, SnapshotEventSchema, subjects.snapshot(gateway), {
+      await write(() => publishEvent(events.js, SnapshotEventSchema, subjects.snapshot(gateway), {
         schema: SNAPSHOT_SCHEMA, gateway, op: 'delete', version: '', manifestKey: '', streams, emittedAt: new Date().toISOString(),
-      }, `${gateway}@deleted@${JSON.stringify(streams)}`);
+      }, `${gateway}@deleted@${JSON.stringify(streams)}`));
       log.info({ gateway }, 'snapshot removed: the Gateway is gone');
     }
 
@@ -130,16 +186,17 @@ export class Publisher {
         schema: REPORT_SCHEMA, cluster: r.cluster, kind: r.kind, namespace: r.namespace, name: r.name,
         apiVersion: r.apiVersion, generation: r.generation, op: 'upsert', status: r.status, snapshots, emittedAt,
       };
-      await publishEvent(events.js, ReportEventSchema, subjects.report(r), event, `${subjects.report(r)}@${r.digest}`);
+      await write(() => publishEvent(events.js, ReportEventSchema, subjects.report(r), event, `${subjects.report(r)}@${r.digest}`));
       this.published.set(reportKey(r), { digest: r.digest, status: r.status, generation: r.generation, apiVersion: r.apiVersion });
     }
     for (const d of diff.deletes) {
-      await publishEvent(events.js, ReportEventSchema, subjects.report(d), {
+      await write(() => publishEvent(events.js, ReportEventSchema, subjects.report(d), {
         schema: REPORT_SCHEMA, ...d, generation: 0, op: 'delete', status: null, snapshots: {}, emittedAt,
-      }, `${subjects.report(d)}@deleted@${emittedAt}`);
+      }, `${subjects.report(d)}@deleted@${emittedAt}`));
       this.published.delete(reportKey(d));
     }
     this.translatedRevision = revision;
+    this.inStep = true;
     log.info({
       translateMs: Math.round(translateMs * 10) / 10, gateways: result.snapshots.size, changed: result.changed.size,
       reportsPublished: diff.upserts.length, reportsDeleted: diff.deletes.length, streams,

@@ -1,7 +1,8 @@
 // The watcher in Kubernetes mode: keeps the RESOURCES stream's subjects of one cluster equal to
 // what the API server holds. One informer per kind (libs/kube/informer.ts: list + watch, resuming
 // from resourceVersion, bookmarks, relist on 410, backoff), and a secret watcher whose Secrets and
-// ConfigMaps are published only while a Gateway, ListenerSet or BackendTLSPolicy refers to them.
+// ConfigMaps are published only while a Gateway, ListenerSet, BackendTLSPolicy or Upstream refers to
+// them (libs/kube/references.ts).
 //
 // Informer callbacks only mark a subject dirty; a drain then publishes what the informers' caches
 // hold for it (an upsert, or a tombstone when the object is gone or no longer referenced),

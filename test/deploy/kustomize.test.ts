@@ -1,16 +1,10 @@
 // deploy/ renders with `kubectl kustomize` (kubectl is on these machines; no cluster is needed to
 // render) and installs what it says: the standard channel by default, the experimental on request.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
-import { parseAllDocuments } from 'yaml';
+import { render } from './render.ts';
 
-function render(dir: string): Array<Record<string, any>> {
-  const out = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
-  return parseAllDocuments(out).map((d) => d.toJS());
-}
-
-const crdKinds = (docs: Array<Record<string, any>>) =>
+const crdKinds = (docs: readonly Record<string, any>[]) =>
   docs.filter((d) => d.kind === 'CustomResourceDefinition').map((d) => d.spec.names.kind).sort();
 
 test('the default install has the standard channel CRDs and Gantry\'s GatewayClass', () => {

@@ -1,79 +1,66 @@
 // The rendered install, overlay by overlay (`kubectl kustomize`, no cluster needed): every object
 // parses; RBAC is least privilege (every rule is needed by its service, every need is granted);
 // probes point at the port the service listens on; every env var is one the service's zod config
-// accepts, and the env parses. Creating the objects in test/kube/api-server.ts is not done here yet
-// (it needs the CRD/RBAC/apps types registered there): see the note in docs/architecture.md.
+// accepts, and the env parses. test/kube/deploy-objects.test.ts creates them in the test API server.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
-import { parseAllDocuments } from 'yaml';
-import type { z } from 'zod';
+import { toJSONSchema, type z } from 'zod';
 import { KubeSourceConfig, SourceConfig } from '../../libs/kube/serve.ts';
-import { ENDPOINT_KINDS } from '../../libs/kube/kinds.ts';
+import { ENDPOINT_KINDS, PROVISIONED_KINDS, SECRET_KINDS, WATCHED_KINDS as KUBE_WATCHED_KINDS } from '../../libs/kube/kinds.ts';
 import { GANTRY_GROUP, WATCHED_KINDS } from '../../libs/manifests/resources.ts';
+import { UpstreamDiscoveryConfig } from '../../services/endpoint-discovery/config.ts';
+import { ProvisioningConfig } from '../../services/reporter/config.ts';
 import { TranslatorConfig } from '../../services/translator/config.ts';
 import { XdsServerConfig } from '../../services/xds-server/service.ts';
+import { ListenerOption, RouteOption, VirtualHostOption } from '../../libs/translator/option-objects.ts';
+import { render } from './render.ts';
 
 type Obj = Record<string, any>;
 const OVERLAYS = ['deploy', 'deploy/overlays/single', 'deploy/overlays/ha', 'deploy/overlays/member', 'deploy/overlays/experimental'];
-const rendered = new Map<string, Obj[]>();
-function render(dir: string): Obj[] {
-  if (!rendered.has(dir)) {
-    const out = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
-    rendered.set(dir, parseAllDocuments(out).map((d) => {
-      if (d.errors.length) throw new Error(`${dir}: ${d.errors[0]!.message}`);
-      return d.toJS() as Obj;
-    }));
-  }
-  return rendered.get(dir)!;
-}
-const of = (docs: Obj[], kind: string) => docs.filter((d) => d.kind === kind);
+const of = (docs: readonly Obj[], kind: string) => docs.filter((d) => d.kind === kind);
 const SERVICES = ['watcher', 'endpoint-discovery', 'translator', 'reporter', 'xds-server'] as const;
 type Service = (typeof SERVICES)[number];
 
 // --- what each service needs from the Kubernetes API -------------------------------------------
-// Derived from the code where the code exists; the Kubernetes mode of the edge services (issue 5,
-// informers and status patches) is being written alongside, so those rows cite what it must call.
-// A row whose source changes must change here, and the test then says which rule to add or drop.
-const GROUPS: Record<string, [group: string, plural: string]> = {
-  GatewayClass: ['gateway.networking.k8s.io', 'gatewayclasses'], Gateway: ['gateway.networking.k8s.io', 'gateways'],
-  HTTPRoute: ['gateway.networking.k8s.io', 'httproutes'], GRPCRoute: ['gateway.networking.k8s.io', 'grpcroutes'],
-  TCPRoute: ['gateway.networking.k8s.io', 'tcproutes'], TLSRoute: ['gateway.networking.k8s.io', 'tlsroutes'],
-  UDPRoute: ['gateway.networking.k8s.io', 'udproutes'], ReferenceGrant: ['gateway.networking.k8s.io', 'referencegrants'],
-  BackendTLSPolicy: ['gateway.networking.k8s.io', 'backendtlspolicies'], ListenerSet: ['gateway.networking.k8s.io', 'listenersets'],
-  XListenerSet: ['gateway.networking.x-k8s.io', 'xlistenersets'],
-  Namespace: ['', 'namespaces'], Secret: ['', 'secrets'], ConfigMap: ['', 'configmaps'],
-};
-/** Kinds without status: ReferenceGrant (no status in the spec), and the core kinds the watcher reads. */
-const NO_STATUS = new Set(['ReferenceGrant', 'Namespace', 'Secret', 'ConfigMap']);
+// Derived from the code: each row names where the calls are made. A row whose source changes must
+// change here, and the test then says which rule to add or drop.
 
 interface Need { group: string; resource: string; verbs: string[]; source: string }
 const NEEDS: Record<Service, Need[]> = {
   watcher: [
-    // libs/manifests/resources.ts WATCHED_KINDS: the kinds the watcher publishes; an informer lists and watches each.
-    ...[...WATCHED_KINDS].map((k) => ({ group: GROUPS[k]![0], resource: GROUPS[k]![1], verbs: ['list', 'watch'], source: 'WATCHED_KINDS' })),
-    // libs/manifests/resources.ts: every kind of GANTRY_GROUP is the watcher's (Upstream is the one kind so far).
-    { group: GANTRY_GROUP, resource: 'upstreams', verbs: ['list', 'watch'], source: 'GANTRY_GROUP' },
+    // services/watcher/kube-source.ts: an informer (list + watch) over each kind of libs/kube/kinds.ts WATCHED_KINDS
+    // and SECRET_KINDS (the secret watcher).
+    ...[...KUBE_WATCHED_KINDS, ...SECRET_KINDS].map((k) => ({ group: k.group, resource: k.plural, verbs: ['list', 'watch'], source: 'WATCHED_KINDS' })),
   ],
   'endpoint-discovery': [
-    // services/endpoint-discovery/kube-source.ts: an informer (list + watch, all namespaces) over Services and one
-    // over EndpointSlices (libs/kube/kinds.ts ENDPOINT_KINDS), read with libs/endpoints serviceEndpoints.
+    // services/endpoint-discovery/kube-source.ts: an informer (list + watch, all namespaces) over each of libs/kube/kinds.ts
+    // ENDPOINT_KINDS: Services, EndpointSlices, Namespaces (the discovery switch annotation) and Upstreams.
     ...Object.values(ENDPOINT_KINDS).map((k) => ({ group: k.group, resource: k.plural, verbs: ['list', 'watch'], source: 'ENDPOINT_KINDS' })),
-    // issue 5: discovery can be turned off per namespace (a Namespace label), and discovered Upstreams are written.
-    { group: '', resource: 'namespaces', verbs: ['list', 'watch'], source: 'issue 5: per-namespace discovery switch' },
-    { group: GANTRY_GROUP, resource: 'upstreams', verbs: ['list', 'watch', 'create', 'update', 'delete'], source: 'issue 5: discovered Upstreams' },
+    // services/endpoint-discovery/kube-upstreams.ts: discovered Upstreams created, replaced (PUT with resourceVersion), deleted.
+    { group: ENDPOINT_KINDS.upstream.group, resource: ENDPOINT_KINDS.upstream.plural, verbs: ['create', 'update', 'delete'], source: 'kube-upstreams.ts' },
   ],
   // issue 5: the reporter patches the status subresource (JSON merge patch with resourceVersion), after a
   // get for that resourceVersion; for every kind the translator reports on (libs/translator status.ts
   // reports each watched kind that has a status).
-  reporter: [...WATCHED_KINDS].filter((k) => !NO_STATUS.has(k))
-    .map((k) => ({ group: GROUPS[k]![0], resource: `${GROUPS[k]![1]}/status`, verbs: ['get', 'patch'], source: 'issue 5: status patches' })),
+  reporter: [
+    ...KUBE_WATCHED_KINDS.filter((k) => k.status)
+      .map((k) => ({ group: k.group, resource: `${k.plural}/status`, verbs: ['get', 'patch'], source: 'kube-reporter.ts: status patches' })),
+    // services/reporter/provisioner.ts: informers over the proxies' Deployments and Services (PROVISIONED_KINDS), which
+    // it creates, merge-patches and deletes; ServiceAccounts and bootstrap ConfigMaps are read by name, not listed.
+    ...Object.values(PROVISIONED_KINDS).map((k) => ({ group: k.group, resource: k.plural, verbs: ['list', 'watch', 'create', 'patch', 'delete'], source: 'PROVISIONED_KINDS' })),
+    ...['serviceaccounts', 'configmaps'].map((resource) => ({ group: '', resource, verbs: ['get', 'create', 'patch', 'delete'], source: 'provisioner.ts readObject' })),
+  ],
   // NATS and Redis only (services/translator/main.ts, services/xds-server/service.ts): no Kubernetes API.
   translator: [],
   'xds-server': [],
 };
 
 const key = (g: string, r: string, v: string) => `${g}|${r}|${v}`;
+
+test('Kubernetes mode watches every kind file mode reads', () => {
+  const kube = new Set([...KUBE_WATCHED_KINDS, ...SECRET_KINDS].map((k) => k.kind));
+  for (const kind of WATCHED_KINDS) assert.ok(kube.has(kind), `${kind}: read from manifests, not watched in Kubernetes`);
+});
 
 test('every overlay renders and every object parses, once, with apiVersion, kind and name', () => {
   for (const dir of OVERLAYS) {
@@ -98,6 +85,48 @@ test('Gantry\'s Upstream CRD is served with a structural schema and a status sub
     const spec = v.schema.openAPIV3Schema.properties.spec;
     assert.deepEqual(Object.keys(spec.properties).sort(), ['connectTimeout', 'kube', 'protocol', 'static', 'tls', 'type']);
     assert.deepEqual(spec.properties.type.enum, ['Static', 'Kube']);
+  }
+});
+
+/**
+ * Where a CRD's structural schema and the translator's zod schema (as JSON Schema) disagree on a
+ * field's existence, type, enumeration or numeric and length bounds: one would accept what the other
+ * rejects. (Defaults, patterns and CEL rules are the CRD's alone or checked by the translator tests.)
+ */
+function schemaDifferences(crd: Obj, zod: Obj, path: string): string[] {
+  const z1 = zod.anyOf?.find((x: Obj) => x.type !== 'null') ?? zod;
+  const out: string[] = [];
+  const enumOf = (s: Obj) => s.enum ?? (s.const !== undefined ? [s.const] : undefined);
+  const upper = (v: unknown) => (v === Number.MAX_SAFE_INTEGER ? undefined : v);
+  for (const [what, a, b] of [
+    ['type', crd.type, z1.type],
+    ['enum', enumOf(crd), enumOf(z1)],
+    ['minimum', crd.minimum, z1.minimum], ['maximum', crd.maximum, upper(z1.maximum)],
+    ['minItems', crd.minItems, z1.minItems], ['maxItems', crd.maxItems, z1.maxItems],
+  ] as const) {
+    if (JSON.stringify(a) !== JSON.stringify(b)) out.push(`${path}: ${what} ${JSON.stringify(a)} in the CRD, ${JSON.stringify(b)} in zod`);
+  }
+  const keys = new Set([...Object.keys(crd.properties ?? {}), ...Object.keys(z1.properties ?? {})]);
+  for (const k of keys) {
+    if (!crd.properties?.[k] || !z1.properties?.[k]) out.push(`${path}.${k}: only in ${crd.properties?.[k] ? 'the CRD' : 'zod'}`);
+    else out.push(...schemaDifferences(crd.properties[k], z1.properties[k], `${path}.${k}`));
+  }
+  if (crd.items || z1.items) out.push(...schemaDifferences(crd.items ?? {}, z1.items ?? {}, `${path}[]`));
+  return out;
+}
+
+test('Gantry\'s option CRDs are served with a status subresource, and their spec is the translator\'s', () => {
+  const kinds = { RouteOption, VirtualHostOption, ListenerOption };
+  for (const dir of OVERLAYS) {
+    for (const [kind, schema] of Object.entries(kinds)) {
+      const crd = of(render(dir), 'CustomResourceDefinition').find((d) => d.spec.group === GANTRY_GROUP && d.spec.names.kind === kind);
+      assert.ok(crd, `${dir}: ${kind}`);
+      const v = crd.spec.versions.find((x: Obj) => x.name === 'v1alpha1');
+      assert.ok(v.served && v.storage && v.subresources.status, kind);
+      assert.deepEqual(v.additionalPrinterColumns.map((c: Obj) => c.name), ['Accepted', 'Conflicted', 'Age']);
+      const zod = toJSONSchema(schema.shape.spec, { io: 'input', unrepresentable: 'any' }) as Obj;
+      assert.deepEqual(schemaDifferences(v.schema.openAPIV3Schema.properties.spec, zod, `${kind}.spec`), [], kind);
+    }
   }
 });
 
@@ -172,9 +201,10 @@ test('probes and Services point at the ports the services listen on', () => {
 
 // In the cluster the edge services run in Kubernetes mode (GANTRY_SOURCE=kubernetes): they parse
 // the source switch and the Kubernetes-mode config (libs/kube/serve.ts), not the file-mode one.
+// endpoint-discovery also reads its discovery switch's default (services/endpoint-discovery/main.ts).
 const KUBE_MODE = SourceConfig.extend(KubeSourceConfig.shape);
 const CONFIGS: Record<Service, z.ZodObject> = {
-  watcher: KUBE_MODE, 'endpoint-discovery': KUBE_MODE, translator: TranslatorConfig, reporter: KUBE_MODE, 'xds-server': XdsServerConfig,
+  watcher: KUBE_MODE, 'endpoint-discovery': KUBE_MODE.extend(UpstreamDiscoveryConfig.shape), translator: TranslatorConfig, reporter: KUBE_MODE.extend(ProvisioningConfig.shape), 'xds-server': XdsServerConfig,
 };
 
 test('every env var the manifests set is one the service\'s config accepts, and the env parses', () => {
@@ -201,12 +231,12 @@ test('every env var the manifests set is one the service\'s config accepts, and 
       const parsed = schema.safeParse(env);
       assert.ok(parsed.success, `${dir}: ${service}: ${parsed.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
       if (dir.endsWith('member')) assert.equal(env.GANTRY_CLUSTER, 'member-1');
-      if (schema === KUBE_MODE) assert.equal(env.GANTRY_SOURCE, 'kubernetes', `${dir}: ${service} runs in Kubernetes mode`);
+      if ('GANTRY_SOURCE' in schema.shape) assert.equal(env.GANTRY_SOURCE, 'kubernetes', `${dir}: ${service} runs in Kubernetes mode`);
     }
   }
 });
 
-test('the ha overlay runs three xds-servers on different nodes with a disruption budget; writers stay single', () => {
+test('the ha overlay runs three xds-servers on different nodes with a disruption budget, and two of each leased writer', () => {
   const docs = render('deploy/overlays/ha');
   const dep = (n: string) => of(docs, 'Deployment').find((d) => d.metadata.name === `gantry-${n}`)!;
   assert.equal(dep('xds-server').spec.replicas, 3);
@@ -215,10 +245,15 @@ test('the ha overlay runs three xds-servers on different nodes with a disruption
   const pdb = of(docs, 'PodDisruptionBudget').find((p) => p.metadata.name === 'gantry-xds-server');
   assert.equal(pdb?.spec.minAvailable, 2);
   assert.deepEqual(pdb.spec.selector.matchLabels, dep('xds-server').spec.selector.matchLabels);
-  // No leader lease yet: a second translator/reporter/watcher would race the first, even during a rollout.
+  // Leased writers (libs/lease): one leads, one stands by. A rolling update surges a standby before
+  // stopping a pod (which releases the lease), and a drain leaves one of the two.
   for (const n of ['translator', 'reporter', 'watcher', 'endpoint-discovery']) {
-    assert.equal(dep(n).spec.replicas, 1, n);
-    assert.equal(dep(n).spec.strategy.type, 'Recreate', n);
+    assert.equal(dep(n).spec.replicas, 2, n);
+    assert.equal(dep(n).spec.strategy.type, 'RollingUpdate', n);
+    assert.deepEqual(dep(n).spec.strategy.rollingUpdate, { maxUnavailable: 0, maxSurge: 1 }, n);
+    const budget = of(docs, 'PodDisruptionBudget').find((p) => p.metadata.name === `gantry-${n}`);
+    assert.equal(budget?.spec.minAvailable, 1, n);
+    assert.deepEqual(budget.spec.selector.matchLabels, dep(n).spec.selector.matchLabels, n);
   }
 });
 

@@ -56,12 +56,13 @@ test('a broken file keeps its last good endpoints', async () => {
 test('a deleted Service becomes a tombstone; a restart with unchanged files publishes nothing', async () => {
   writeFileSync(join(env.dir, 'web.yaml'), `${service('web')}---\n${slice(['10.0.0.3'])}`);
   rmSync(join(env.dir, 'lonely.yaml'));
-  assert.deepEqual(await d.pass(), { published: 1, upserts: 0, tombstones: 1 });
+  // The Service's endpoints and its discovered Upstream (lonely-80) are withdrawn.
+  assert.deepEqual(await d.pass(), { published: 1, upserts: 0, tombstones: 1, upstreams: { published: 1, upserts: 0, tombstones: 1 } });
   const t = (await latest(env.eventLog, 'ENDPOINTS', 'gantry.ep.local.shop.lonely'))!.data;
   assert.deepEqual([t.op, t.ports], ['delete', []]);
   await d.stop();
-  const before = await lastSeq(env.eventLog, 'ENDPOINTS');
+  const before = [await lastSeq(env.eventLog, 'ENDPOINTS'), await lastSeq(env.eventLog, 'RESOURCES')];
   const again = await start();
   await again.stop();
-  assert.equal(await lastSeq(env.eventLog, 'ENDPOINTS'), before);
+  assert.deepEqual([await lastSeq(env.eventLog, 'ENDPOINTS'), await lastSeq(env.eventLog, 'RESOURCES')], before);
 });

@@ -30,7 +30,7 @@ test('files become resource events: watcher kinds only, with identity, defaults 
   await w.stop();
   assert.equal(await lastSeq(env.eventLog, 'RESOURCES'), 2, 'the GatewayClass and the Gateway; the Service is not the watcher\'s');
   const gw = (await latest(env.eventLog, 'RESOURCES', GW))!.data;
-  assert.equal(gw.schema, 'gantry.resource/v2');
+  assert.equal(gw.schema, 'gantry.resource/v3');
   assert.deepEqual([gw.cluster, gw.kind, gw.namespace, gw.name, gw.op, gw.generation], ['local', 'Gateway', 'default', 'web', 'upsert', 1]);
   assert.deepEqual(gw.source, { type: 'file', path: 'gateway.yaml', document: 1 });
   assert.match(gw.resourceVersion, /^[0-9a-f]{64}$/);

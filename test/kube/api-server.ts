@@ -4,10 +4,27 @@
 // api-conventions), not Gantry's needs: when they disagree, change Gantry, not this file.
 //
 // What it implements, as kube-apiserver does it:
+// - the built-in types deploy/ renders and the services read (CORE_TYPES: core Namespace, ServiceAccount,
+//   Secret, ConfigMap, Service, PersistentVolumeClaim; EndpointSlice, Deployment, StatefulSet, the RBAC
+//   kinds, PodDisruptionBudget, ValidatingAdmissionPolicy(Binding), Lease, CustomResourceDefinition),
+//   plus the Gateway API types as if their CRDs were installed (GATEWAY_API_TYPES; `gatewayApi: false`
+//   leaves them to CRDs created through the API);
 // - discovery: /api, /api/v1, /apis, /apis/<group>/<version> (APIVersions, APIGroupList, APIResourceList,
-//   with `<plural>/status` listed for types that have the status subresource);
+//   with `<plural>/status` listed for types that have the status subresource); a group's preferred
+//   version is its highest by Kubernetes version priority (v1 > v1beta1 > v1alpha2);
 // - one store per resource (group + plural), served at every version of the group that lists it
 //   with only `apiVersion` rewritten (what a CRD with conversion strategy None does);
+// - CustomResourceDefinitions (test/kube/crd.ts): validated (name = plural.group, one storage version,
+//   a structural schema per version, the api-approved.kubernetes.io annotation on *.k8s.io groups,
+//   immutable scope) and defaulted (singular, listKind, conversion None) on write; then, as kube's
+//   controllers do right after, status.acceptedNames and NamesAccepted (names another CRD of the
+//   group holds are refused: *Conflict) and Established, each one status write; an established CRD's
+//   served versions are served and listed (the status subresource per version), and its custom
+//   resources are pruned of unknown fields, defaulted and validated against the version's schema
+//   (test/kube/openapi-schema.ts: not CEL rules, not most formats) and 422 Invalid with causes;
+//   deleting a CRD adds the cleanup finalizer and Terminating, deletes every custom resource, then the
+//   CRD, stops serving it and ends its watches (creates meanwhile: 405). A CRD for a resource also in
+//   the constructor's types takes it over while established. A resource nobody serves is 404;
 // - a global resourceVersion counter (etcd's revision): every write bumps it, a write that changes
 //   nothing bumps nothing and sends no event;
 // - LIST: resourceVersion unset (most recent), "0" / NotOlderThan (any at least that new), Exact (the
@@ -35,6 +52,10 @@
 // - errors as `Status` objects (reason, code, details).
 // Not implemented (and answered with an error, never faked): server-side apply, dry runs,
 // protobuf, table output, admission webhooks, field validation.
+// Not done (accepted as sent): the per-kind validation kube-apiserver does for built-in objects
+// (e.g. a Deployment's selector matching its template), admission (ValidatingAdmissionPolicies are
+// stored, not evaluated), CEL rules of CRDs, conversion webhooks, the controllers of built-in
+// kinds (a Deployment gets no status, a Service no clusterIP).
 //
 // Test hooks: `dropWatches()` cuts every open watch mid-stream (socket destroyed, as when a
 // connection or an apiserver replica is lost); `compact()` forgets history so older revisions get
@@ -44,10 +65,15 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import {
+  CLEANUP_FINALIZER, compareVersions, CRD_TYPE, customResourceType, defaultCrd, established, nextStatus, schemaOf, servedTypes, storedVersions,
+  validateCrd, withCondition,
+} from './crd.ts';
+import { applyDefaults, canonical, prune, validate, type FieldError } from './openapi-schema.ts';
 
 export interface ResourceType {
   group: string; // '' for the core group
-  versions: string[]; // the first is the group's preferred version
+  versions: string[]; // the versions serving it, the first for the direct-access helpers (get, list, update)
   kind: string;
   plural: string;
   namespaced: boolean;
@@ -64,12 +90,29 @@ const GWX = 'gateway.networking.x-k8s.io';
 const crd = (group: string, versions: string[], kind: string, plural: string, namespaced = true): ResourceType =>
   ({ group, versions, kind, plural, namespaced, status: true, generation: true, builtin: false });
 
+const builtin = (group: string, kind: string, plural: string, namespaced: boolean, status: boolean, generation: boolean): ResourceType =>
+  ({ group, versions: ['v1'], kind, plural, namespaced, status, generation, builtin: true });
+
+/** The built-in types served by default: what the rendered deploy/ overlays hold, and what the services read. */
 export const CORE_TYPES: ResourceType[] = [
-  { group: '', versions: ['v1'], kind: 'Namespace', plural: 'namespaces', namespaced: false, status: true, generation: false, builtin: true },
-  { group: '', versions: ['v1'], kind: 'Secret', plural: 'secrets', namespaced: true, status: false, generation: false, builtin: true },
-  { group: '', versions: ['v1'], kind: 'ConfigMap', plural: 'configmaps', namespaced: true, status: false, generation: false, builtin: true },
-  { group: '', versions: ['v1'], kind: 'Service', plural: 'services', namespaced: true, status: true, generation: false, builtin: true },
-  { group: 'discovery.k8s.io', versions: ['v1'], kind: 'EndpointSlice', plural: 'endpointslices', namespaced: true, status: false, generation: true, builtin: true },
+  builtin('', 'Namespace', 'namespaces', false, true, false),
+  builtin('', 'ServiceAccount', 'serviceaccounts', true, false, false),
+  builtin('', 'Secret', 'secrets', true, false, false),
+  builtin('', 'ConfigMap', 'configmaps', true, false, false),
+  builtin('', 'Service', 'services', true, true, false),
+  builtin('', 'PersistentVolumeClaim', 'persistentvolumeclaims', true, true, false),
+  builtin('discovery.k8s.io', 'EndpointSlice', 'endpointslices', true, false, true),
+  builtin('apps', 'Deployment', 'deployments', true, true, true),
+  builtin('apps', 'StatefulSet', 'statefulsets', true, true, true),
+  builtin('rbac.authorization.k8s.io', 'ClusterRole', 'clusterroles', false, false, false),
+  builtin('rbac.authorization.k8s.io', 'ClusterRoleBinding', 'clusterrolebindings', false, false, false),
+  builtin('rbac.authorization.k8s.io', 'Role', 'roles', true, false, false),
+  builtin('rbac.authorization.k8s.io', 'RoleBinding', 'rolebindings', true, false, false),
+  builtin('policy', 'PodDisruptionBudget', 'poddisruptionbudgets', true, true, true),
+  builtin('admissionregistration.k8s.io', 'ValidatingAdmissionPolicy', 'validatingadmissionpolicies', false, true, true),
+  builtin('admissionregistration.k8s.io', 'ValidatingAdmissionPolicyBinding', 'validatingadmissionpolicybindings', false, false, true),
+  builtin('coordination.k8s.io', 'Lease', 'leases', true, false, false),
+  CRD_TYPE,
 ];
 
 /** The Gateway API CRDs (standard and experimental channels, as v1.4 installs them). */
@@ -217,14 +260,24 @@ const matches = (s: Selector, o: Obj) => s.labels.every((r) => r(o.metadata?.lab
 
 // --- the server -------------------------------------------------------------------------------
 export interface TestApiServerOptions {
+  /** The types served without a CRD (default CORE_TYPES and, unless `gatewayApi` is false, GATEWAY_API_TYPES). */
   types?: ResourceType[];
+  /**
+   * false: start without the Gateway API types, which are then served only once their CRDs are created
+   * (as in a fresh cluster); default true, as if their CRDs were installed. Not together with `types`.
+   */
+  gatewayApi?: boolean;
   /** How often an open watch with allowWatchBookmarks gets a BOOKMARK (kube-apiserver: about a minute). */
   bookmarkIntervalMs?: number;
   port?: number;
 }
 
 export class TestApiServer {
-  readonly types: ResourceType[];
+  private readonly builtinTypes: ResourceType[];
+  /** What is served: the constructor's types, and those of established CRDs (which take over a resource both name). */
+  private served: ResourceType[];
+  /** Established CRDs by the resource they serve ("<group>/<plural>"). */
+  private crds = new Map<string, Obj>();
   private readonly objects = new Map<string, Obj>(); // "<group>/<plural>/<ns>/<name>" → stored object
   private history: HistoryEntry[] = [];
   private revision = 1;
@@ -240,13 +293,18 @@ export class TestApiServer {
   beforeRequest?: (method: string, path: string) => void;
 
   constructor(private readonly opts: TestApiServerOptions = {}) {
-    this.types = opts.types ?? [...CORE_TYPES, ...GATEWAY_API_TYPES];
+    if (opts.types && opts.gatewayApi !== undefined) throw new Error('TestApiServerOptions: give `types` or `gatewayApi`, not both');
+    const types = opts.types ?? [...CORE_TYPES, ...(opts.gatewayApi === false ? [] : GATEWAY_API_TYPES)];
+    // A type given twice (CORE_TYPES plus an entry a test added before CORE_TYPES had it) is served once.
+    this.builtinTypes = types.filter((t, i) => types.findIndex((u) => canonical(u) === canonical(t)) === i);
+    this.served = this.builtinTypes;
     this.port = opts.port ?? 0;
     for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
       this.write('create', this.typeOf('', 'namespaces'), { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }, {});
     }
   }
 
+  get types(): readonly ResourceType[] { return this.served; }
   get url(): string { return `http://127.0.0.1:${this.port}`; }
   get resourceVersion(): string { return String(this.revision); }
 
@@ -377,6 +435,7 @@ current-context: test
     const p = url.pathname.replace(/\/+$/, '');
     const q = url.searchParams;
     if (q.get('dryRun')) throw new HttpError(400, 'BadRequest', 'dryRun is not implemented by this test API server');
+    if (q.get('fieldValidation') === 'Strict') throw new HttpError(400, 'BadRequest', 'fieldValidation=Strict is not implemented by this test API server');
     if (p === '/api' && method === 'GET') {
       return { code: 200, body: { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: `127.0.0.1:${this.port}` }] } };
     }
@@ -476,11 +535,14 @@ current-context: test
     }
     return {
       kind: 'APIGroupList', apiVersion: 'v1',
-      groups: [...groups].map(([name, versions]) => ({
-        name,
-        versions: versions.map((v) => ({ groupVersion: `${name}/${v}`, version: v })),
-        preferredVersion: { groupVersion: `${name}/${versions[0]}`, version: versions[0] },
-      })),
+      groups: [...groups].map(([name, versions]) => {
+        versions.sort(compareVersions);
+        return {
+          name,
+          versions: versions.map((v) => ({ groupVersion: `${name}/${v}`, version: v })),
+          preferredVersion: { groupVersion: `${name}/${versions[0]}`, version: versions[0] },
+        };
+      }),
     };
   }
 
@@ -533,8 +595,6 @@ current-context: test
         if (!ns) throw new HttpError(404, 'NotFound', `namespaces "${namespace}" not found`, { name: namespace, kind: 'namespaces' });
         if (ns.metadata.deletionTimestamp) throw new HttpError(403, 'Forbidden', `${type.plural} "${meta.name}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`);
       } else delete meta.namespace;
-      const key = this.key(type, namespace, meta.name);
-      if (this.objects.has(key)) throw new HttpError(409, 'AlreadyExists', `${type.plural}${type.group ? '.' + type.group : ''} "${meta.name}" already exists`, { name: meta.name, group: type.group, kind: type.plural });
       for (const k of ['resourceVersion', 'uid', 'creationTimestamp', 'deletionTimestamp', 'generation', 'selfLink']) delete meta[k];
       meta.uid = randomUUID();
       meta.creationTimestamp = now();
@@ -543,6 +603,10 @@ current-context: test
       obj.apiVersion = type.group ? `${type.group}/${version}` : version;
       if (type.status && !type.builtin) delete obj.status;
       if (type.kind === 'Namespace') obj.status = { phase: 'Active' };
+      this.admit(type, version, obj);
+      // Validation comes first, as kube's registry validates before storage finds the name taken.
+      const key = this.key(type, namespace, meta.name);
+      if (this.objects.has(key)) throw new HttpError(409, 'AlreadyExists', `${type.plural}${type.group ? '.' + type.group : ''} "${meta.name}" already exists`, { name: meta.name, group: type.group, kind: type.plural });
       return this.commit('ADDED', key, obj);
     }
     const namespace = type.namespaced ? where.namespace ?? '' : '';
@@ -574,9 +638,10 @@ current-context: test
       if (type.namespaced) meta.namespace = have.metadata.namespace;
       next = { ...obj, metadata: meta, apiVersion: have.apiVersion, kind: have.kind };
       if (type.status) { if (have.status === undefined) delete next.status; else next.status = clone(have.status); }
-      if (type.generation && specOf(next) !== specOf(have)) next.metadata.generation = (have.metadata.generation ?? 0) + 1;
     }
-    if (stableJson(withoutRv(next)) === stableJson(withoutRv(have))) return have; // a no-op write changes nothing
+    this.admit(type, version, next, have);
+    if (verb !== 'status' && type.generation && specOf(next) !== specOf(have)) next.metadata.generation = (have.metadata.generation ?? 0) + 1;
+    if (canonical(withoutRv(next)) === canonical(withoutRv(have))) return have; // a no-op write changes nothing
     // Removing the last finalizer of an object being deleted completes the deletion.
     if (next.metadata.deletionTimestamp && !(next.metadata.finalizers?.length)) {
       this.objects.set(key, next);
@@ -585,7 +650,108 @@ current-context: test
     return this.commit('MODIFIED', key, next, have);
   }
 
+  /**
+   * What kube does to an object of `type` before storing it, after the steps every type shares:
+   * CRDs are defaulted and validated (their status is the controllers'); custom resources of a CRD are
+   * pruned, defaulted and validated against its schema for `version`, and not created while it is deleted.
+   */
+  private admit(type: ResourceType, version: string, obj: Obj, old?: Obj): void {
+    if (isCrd(type)) {
+      defaultCrd(obj);
+      obj.status = old
+        ? { ...obj.status, storedVersions: storedVersions(obj, obj.status?.storedVersions) }
+        : { acceptedNames: { plural: '', kind: '' }, storedVersions: storedVersions(obj) };
+      const errors = validateCrd(obj, old);
+      if (errors.length) throw invalid(type, obj.metadata.name, errors);
+      return;
+    }
+    const def = this.crds.get(`${type.group}/${type.plural}`);
+    const schema = def && schemaOf(def, version);
+    if (!schema) return;
+    if (!old && def.metadata.deletionTimestamp) {
+      throw new HttpError(405, 'MethodNotAllowed', `create is not supported on resources of kind "${type.plural}.${type.group}"`);
+    }
+    prune(obj, schema, true);
+    applyDefaults(obj, schema, true);
+    const errors = validate(obj, schema, '', true);
+    if (errors.length) throw invalid(type, obj.metadata.name, errors);
+  }
+
+  /**
+   * kube's apiextensions controllers, run at once after every write of a CRD (kube runs them right
+   * after, asynchronously): naming, then establishing (one status write each), the cleanup of a
+   * deleted CRD; then what is served follows the established CRDs. A CRD gone frees its names for
+   * the others of its group.
+   */
+  private crdChanged(key: string, last: Obj): void {
+    const def = this.objects.get(key);
+    if (def?.metadata.deletionTimestamp) {
+      if (def.metadata.finalizers?.includes(CLEANUP_FINALIZER)) return this.cleanUp(key, def);
+    } else if (def) {
+      const status = nextStatus(def, this.crdsOf(def.spec.group).map(([, o]) => o), now());
+      if (status) { this.commit('MODIFIED', key, { ...clone(def), status }, def); return; } // whose own call carries on
+    }
+    this.refreshServed();
+    if (!def) for (const [k, o] of this.crdsOf(last.spec.group)) this.crdChanged(k, o);
+  }
+
+  private crdsOf(group: string): Array<[string, Obj]> {
+    return [...this.objects].filter(([k, o]) => k.startsWith(CRD_PREFIX) && o.spec.group === group);
+  }
+
+  /** kube's CRD finalizer controller: every custom resource deleted, then the cleanup finalizer dropped. */
+  private cleanUp(key: string, def: Obj): void {
+    let done = { type: 'Terminating', status: 'False' as const, reason: 'NeverEstablished', message: 'resource was never established' };
+    if (established(def)) {
+      const type = customResourceType(def);
+      const prefix = `${type.group}/${type.plural}/`;
+      for (const [k, o] of [...this.objects]) if (k.startsWith(prefix)) this.forceRemove(type, k, o);
+      done = { ...done, reason: 'InstanceDeletionCompleted', message: 'removed all instances' };
+    }
+    const next = clone(def);
+    next.status = withCondition(next.status ?? {}, done, now());
+    next.metadata.finalizers = next.metadata.finalizers.filter((f: string) => f !== CLEANUP_FINALIZER);
+    if (next.metadata.finalizers.length > 0) { this.commit('MODIFIED', key, next, def); return; }
+    this.objects.set(key, next);
+    this.remove(CRD_TYPE, key, next);
+  }
+
+  /** Serves the constructor's types and what every established CRD serves; ends the watches of what is no longer served. */
+  private refreshServed(): void {
+    this.crds = new Map();
+    const fromCrds: ResourceType[] = [];
+    for (const [k, def] of this.objects) {
+      if (!k.startsWith(CRD_PREFIX) || !established(def)) continue;
+      for (const t of servedTypes(def)) { fromCrds.push(t); this.crds.set(`${t.group}/${t.plural}`, def); }
+    }
+    this.served = [...this.builtinTypes.filter((t) => !this.crds.has(`${t.group}/${t.plural}`)), ...fromCrds];
+    for (const w of this.watches) {
+      if (this.served.some((t) => `${t.group}/${t.plural}` === w.resource)) continue;
+      this.watches.delete(w);
+      w.res.end(); // as kube-apiserver ends them when a CRD's storage is torn down
+    }
+  }
+
+  /** A controller's deletion done in one step (the namespace or CRD finalizer's work): finalizers and all. */
+  private forceRemove(type: ResourceType, key: string, have: Obj): void {
+    const c = clone(have);
+    delete c.metadata.finalizers;
+    this.objects.set(key, c);
+    this.remove(type, key, c);
+  }
+
   private remove(type: ResourceType, key: string, have: Obj): Obj {
+    if (isCrd(type) && !have.metadata.deletionTimestamp) {
+      // kube's CRD delete adds the cleanup finalizer and a Terminating condition with the deletion timestamp.
+      const next = clone(have);
+      next.metadata.deletionTimestamp = now();
+      next.metadata.finalizers = [...new Set([...(next.metadata.finalizers ?? []), CLEANUP_FINALIZER])];
+      next.status = withCondition(next.status ?? {}, {
+        type: 'Terminating', status: 'True', reason: 'InstanceDeletionPending',
+        message: 'CustomResourceDefinition marked for deletion; CustomResource deletion will begin soon',
+      }, now());
+      return this.commit('MODIFIED', key, next, have);
+    }
     if (have.metadata.finalizers?.length) {
       if (have.metadata.deletionTimestamp) return have;
       const next = clone(have);
@@ -596,12 +762,7 @@ current-context: test
       // The namespace controller's work, done at once: everything in the namespace goes first.
       for (const [k, o] of [...this.objects]) {
         const t = this.types.find((x) => k.startsWith(`${x.group}/${x.plural}/`));
-        if (t?.namespaced && o.metadata.namespace === have.metadata.name) {
-          const c = clone(o);
-          delete c.metadata.finalizers;
-          this.objects.set(k, c);
-          this.remove(t, k, c);
-        }
+        if (t?.namespaced && o.metadata.namespace === have.metadata.name) this.forceRemove(t, k, o);
       }
     }
     this.objects.delete(key);
@@ -609,6 +770,7 @@ current-context: test
     this.revision++;
     gone.metadata.resourceVersion = String(this.revision);
     this.record({ rv: this.revision, type: 'DELETED', key, object: gone, prev: have });
+    if (key.startsWith(CRD_PREFIX)) this.crdChanged(key, gone);
     return gone;
   }
 
@@ -617,6 +779,7 @@ current-context: test
     obj.metadata.resourceVersion = String(this.revision);
     this.objects.set(key, obj);
     this.record({ rv: this.revision, type, key, object: obj, prev });
+    if (key.startsWith(CRD_PREFIX)) this.crdChanged(key, obj);
     return obj;
   }
 
@@ -739,13 +902,19 @@ current-context: test
 }
 
 // --- helpers ------------------------------------------------------------------------------------
+const isCrd = (t: ResourceType) => t.group === CRD_TYPE.group && t.plural === CRD_TYPE.plural;
+const CRD_PREFIX = `${CRD_TYPE.group}/${CRD_TYPE.plural}/`;
+
+/** 422 Invalid as kube words it: `<Kind>.<group> "<name>" is invalid: <error>` or `[<error>, …]`, each a cause. */
+function invalid(type: ResourceType, name: string, errors: FieldError[]): HttpError {
+  const each = errors.map((e) => `${e.field}: ${e.message}`);
+  return new HttpError(422, 'Invalid', `${type.kind}${type.group ? '.' + type.group : ''} "${name}" is invalid: ${each.length === 1 ? each[0] : `[${each.join(', ')}]`}`,
+    { name, group: type.group, kind: type.kind, causes: errors });
+}
+
 function splitApiVersion(apiVersion: string): [string, string] {
   const i = apiVersion.indexOf('/');
   return i < 0 ? ['', apiVersion] : [apiVersion.slice(0, i), apiVersion.slice(i + 1)];
-}
-
-function stableJson(v: unknown): string {
-  return JSON.stringify(v, (_k, x) => (isObj(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : 1))) : x));
 }
 
 function withoutRv(o: Obj): Obj {
@@ -756,7 +925,7 @@ function withoutRv(o: Obj): Obj {
 /** What generation tracks: everything outside metadata and status. */
 function specOf(o: Obj): string {
   const { metadata: _m, status: _s, apiVersion: _a, kind: _k, ...rest } = o;
-  return stableJson(rest);
+  return canonical(rest);
 }
 
 function notFound(type: ResourceType, name: string): HttpError {

@@ -1,6 +1,7 @@
 // The whole pipeline in Kubernetes mode: the test API server holds the Gateway API objects; the
 // watcher, endpoint-discovery and the reporter speak to it (GANTRY_SOURCE=kubernetes): the echo
-// backends' Services and EndpointSlices are created there too; the other services are as always.
+// backends' Services and EndpointSlices are created there too, and the reporter provisions the
+// Gateway's proxy objects there; the other services are as always.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
@@ -62,7 +63,16 @@ describe('Kubernetes mode: API server → watcher → translator → xds-server 
       api.create(route('echo', 'echo.test', 'a'));
       await client.runUntil({ target: TARGET, method: ECHO, count: 10 }, only('a'), 60_000);
       await until('the route Accepted', () => accepted(api.get('HTTPRoute', 'default', 'echo')), 30_000);
-      await until('the Gateway Programmed', () => api.get('Gateway', 'default', 'gw')?.status?.conditions?.some((c: any) => c.type === 'Programmed' && c.status === 'True'), 30_000);
+      // The reporter provisions the Gateway's Envoy Deployment and Service. No kubelet or cloud load
+      // balancer runs here: the test reports a ready pod and an address as they would. The proxy that
+      // acknowledges the listeners is the gRPC client (node.cluster default/gw).
+      await until('the proxy Deployment and Service', () => !!api.get('Deployment', 'default', 'gw-gantry') && !!api.get('Service', 'default', 'gw-gantry'), 30_000);
+      const programmed = () => api.get('Gateway', 'default', 'gw')?.status?.conditions?.find((c: any) => c.type === 'Programmed');
+      await until('Programmed waiting for the address', () => programmed()?.reason === 'AddressNotAssigned', 30_000);
+      api.updateStatus('Service', 'default', 'gw-gantry', (o) => { o.status = { loadBalancer: { ingress: [{ ip: '192.0.2.80' }] } }; });
+      api.updateStatus('Deployment', 'default', 'gw-gantry', (o) => { o.status = { replicas: 1, readyReplicas: 1 }; });
+      await until('the Gateway Programmed', () => programmed()?.status === 'True', 30_000);
+      assert.deepEqual(api.get('Gateway', 'default', 'gw')!.status.addresses, [{ type: 'IPAddress', value: '192.0.2.80' }]);
       const spec = api.get('HTTPRoute', 'default', 'echo')!.spec;
       api.update('HTTPRoute', 'default', 'echo', (o) => { o.spec.rules[0].backendRefs[0].name = 'echo-b'; });
       await client.runUntil({ target: TARGET, method: ECHO, count: 10 }, only('b'), 30_000);

@@ -3,7 +3,6 @@
 // processes and servers: a watcher and a translator as spawned by the supervisor, an xds-server
 // replica with a raw ADS client.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,39 +11,10 @@ import pino from 'pino';
 import { startHealth, serveHealth } from '../../libs/service/health.ts';
 import { stopChild } from '../../libs/service/local-servers.ts';
 import { freePort, startNats, startRedis } from '../support/servers.ts';
+import { httpGet as get, sample, spawnService, until } from '../support/service-process.ts';
 import { adsClient, cluster, seedSnapshot, startEnv, TYPES } from '../xds-server/helpers.ts';
 
 const log = pino({ level: 'silent' });
-
-async function get(port: number, path: string): Promise<{ status: number; body: string }> {
-  const res = await fetch(`http://127.0.0.1:${port}${path}`);
-  return { status: res.status, body: await res.text() };
-}
-
-/** The value of one sample (`name{labels}`, labels in the order prom-client prints them), or undefined. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#')) continue;
-    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const have = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((x) => [x[1], x[2]]));
-    if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
-  }
-  return undefined;
-}
-
-async function until<T>(what: string, f: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await f();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) { last = err; }
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms${last ? ` (${(last as Error).message})` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 test('the health server: liveness, readiness by named checks, Prometheus text, off when unset', async () => {
   const off = await startHealth('t', { GANTRY_HEALTH_ADDRESS: '127.0.0.1' }, log);
@@ -76,12 +46,6 @@ test('the health server: liveness, readiness by named checks, Prometheus text, o
   }
 });
 
-function spawnService(name: string, env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', `services/${name}/main.ts`], {
-    env: { ...process.env, GANTRY_HEALTH_ADDRESS: '127.0.0.1', GANTRY_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'ignore', 'inherit'],
-  });
-}
-
 test('watcher and translator processes: ready once caught up, metrics follow the pipeline, Redis loss shows in /readyz', async () => {
   const [nats, redis, watcherPort, translatorPort] = await Promise.all([startNats(), startRedis(), freePort(), freePort()]);
   const statusDir = mkdtempSync(join(tmpdir(), 'gantry-health-'));
@@ -93,6 +57,7 @@ test('watcher and translator processes: ready once caught up, metrics follow the
     const w = (await get(watcherPort, '/metrics')).body;
     assert.ok(sample(w, 'gantry_events_published_total', { stream: 'RESOURCES' })! > 0, 'the watcher published the examples');
     assert.match(w, /service="watcher"/);
+    assert.equal(sample(w, 'gantry_leader', { service: 'watcher' }), 1, 'the only watcher holds its lease');
 
     await until('translator ready', async () => (await get(translatorPort, '/readyz')).status === 200);
     // A cycle publishes the snapshot first, then the reports computed with it: wait for both.
@@ -106,6 +71,7 @@ test('watcher and translator processes: ready once caught up, metrics follow the
     assert.ok(sample(t, 'gantry_translation_duration_seconds_count')! >= 1);
     assert.ok(sample(t, 'gantry_events_published_total', { stream: 'REPORTS' })! > 0, 'reports published');
     assert.ok(sample(t, 'gantry_snapshots_published_total')! >= 1);
+    assert.equal(sample(t, 'gantry_leader', { service: 'translator' }), 1, 'the only translator holds its lease');
 
     await redis.stop();
     const r = await until('translator not ready without Redis', async () => {

@@ -18,12 +18,22 @@ test('a version N-1 resource event is accepted and upgraded to the current versi
   assert.equal(d.value.source, undefined);
 });
 
-test('the current version is accepted with its new fields; unknown fields are ignored', () => {
+test('version N-1 (v2, with its file source) is accepted and upgraded; unknown fields are ignored', () => {
   const d = decodeEnvelope(ResourceEventSchema, encodeEnvelope({
     ...v1, schema: 'gantry.resource/v2', source: { type: 'file', path: 'a.yaml', document: 2 }, futureField: 1,
   }));
   assert.ok(d.ok);
+  assert.equal(d.value.schema, RESOURCE_SCHEMA);
   assert.deepEqual(d.value.source, { type: 'file', path: 'a.yaml', document: 2 });
+});
+
+test('the current version marks discovered objects with their Service; v2 never had that source', () => {
+  const source = { type: 'discovered', service: { namespace: 'shop', name: 'web' } };
+  const d = decodeEnvelope(ResourceEventSchema, encodeEnvelope({ ...v1, schema: RESOURCE_SCHEMA, kind: 'Upstream', source }));
+  assert.ok(d.ok, d.ok ? '' : d.error);
+  assert.deepEqual(d.value.source, source);
+  assert.equal(decodeEnvelope(ResourceEventSchema, encodeEnvelope({ ...v1, schema: 'gantry.resource/v2', source })).ok, false);
+  assert.equal(decodeEnvelope(ResourceEventSchema, encodeEnvelope({ ...v1, schema: RESOURCE_SCHEMA, source: { type: 'discovered' } })).ok, false);
 });
 
 test('an unknown schema version or a malformed message is an error value, not an exception', () => {

@@ -5,7 +5,7 @@ import { carryTransitionTimes, diffReports, statusDigest } from '../../libs/repo
 import { World } from '../../libs/world/world.ts';
 
 const event = (name: string, op: 'upsert' | 'delete', spec: unknown = {}): ResourceEvent => ({
-  schema: 'gantry.resource/v2', cluster: 'local', kind: 'HTTPRoute', apiVersion: 'gateway.networking.k8s.io/v1',
+  schema: 'gantry.resource/v3', cluster: 'local', kind: 'HTTPRoute', apiVersion: 'gateway.networking.k8s.io/v1',
   namespace: 'default', name, uid: '', generation: 1, resourceVersion: '', op,
   object: op === 'delete' ? null : { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name, namespace: 'default' }, spec },
   emittedAt: '2026-01-01T00:00:00Z',
