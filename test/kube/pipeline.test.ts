@@ -4,7 +4,8 @@
 // Gateway's proxy objects there; the other services are as always.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { parseAllDocuments } from 'yaml';
+import { readdirSync, readFileSync } from 'node:fs';
+import { parse, parseAllDocuments } from 'yaml';
 import { serviceManifest, startPipeline, type Pipeline } from '../support/pipeline.ts';
 import type { XdsClientResult, XdsGrpcClient } from '../support/xds-grpc-client.ts';
 import { TestApiServer } from './api-server.ts';
@@ -45,6 +46,9 @@ describe('Kubernetes mode: API server → watcher → translator → xds-server 
     api = new TestApiServer({ bookmarkIntervalMs: 1000 });
     await api.start();
     const kubeconfig = api.writeKubeconfig(process.env.TMPDIR ?? '/tmp');
+    // Gantry's own CRDs, as deploy/ installs them (the Gateway API ones the test API server serves already).
+    const crds = new URL('../../deploy/crds/gantry/', import.meta.url);
+    for (const f of readdirSync(crds).filter((n) => n.endsWith('.yaml') && n !== 'kustomization.yaml')) api.create(parse(readFileSync(new URL(f, crds), 'utf8')));
     api.create({ apiVersion: GW, kind: 'GatewayClass', metadata: { name: 'gantry' }, spec: { controllerName: CONTROLLER } });
     api.create({ apiVersion: GW, kind: 'Gateway', metadata: { name: 'gw', namespace: 'default' }, spec: { gatewayClassName: 'gantry', listeners: [{ name: 'http', protocol: 'HTTP', port: 8080 }] } });
     p = await startPipeline(['a', 'b'], { env: { GANTRY_SOURCE: 'kubernetes', KUBECONFIG: kubeconfig } });
@@ -96,5 +100,22 @@ describe('Kubernetes mode: API server → watcher → translator → xds-server 
     process.stdout.write(`# 1,000 HTTPRoutes: created in ${created - started} ms; all Accepted ${done - started} ms after the first was created\n`);
     const gw = api.get('Gateway', 'default', 'gw')!;
     assert.equal(gw.status.listeners[0].attachedRoutes, N);
+  });
+
+  it('Gantry\'s own kinds: endpoint-discovery writes the Services\' Upstreams, options and Upstreams get their status', async () => {
+    const acceptedNow = (kind: string, name: string) => api.get(kind, 'default', name)?.status?.conditions?.some((c: any) => c.type === 'Accepted' && c.status === 'True');
+    try {
+      await until('the discovered Upstream of echo-a Accepted', () => !!acceptedNow('Upstream', 'echo-a-9000'), 30_000);
+      assert.equal(api.get('Upstream', 'default', 'echo-a-9000')!.metadata.labels['gateway.gantry.dev/discovered'], 'true');
+      api.create(route('opt', 'opt.test', 'a'));
+      api.create({ apiVersion: 'gateway.gantry.dev/v1alpha1', kind: 'RouteOption', metadata: { name: 'opt-timeouts', namespace: 'default' }, spec: {
+        targetRefs: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', name: 'opt' }], options: { timeouts: { request: '5s' } },
+      } });
+      await until('the RouteOption Accepted', () => !!acceptedNow('RouteOption', 'opt-timeouts'), 30_000);
+      api.delete('Service', 'default', 'echo-b');
+      await until('the Upstream of the deleted Service removed', () => !api.get('Upstream', 'default', 'echo-b-9000'), 30_000);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\n${p.logs.slice(-60).join('\n')}`);
+    }
   });
 });
