@@ -41,6 +41,7 @@ export interface RunningKubeReporter {
 }
 
 const MAX_CONFLICT_RETRIES = 10;
+const PROVISIONING_WAIT_MS = 30_000;
 
 export async function startKubeReporter(opts: KubeReporterOptions): Promise<RunningKubeReporter> {
   const { eventLog, log, controllerName } = opts;
@@ -53,6 +54,13 @@ export async function startKubeReporter(opts: KubeReporterOptions): Promise<Runn
   let proxies: ProxyStates = new Map();
   let proxyTable: ProxyTable = new Map();
   let provisioner: RunningProvisioner | undefined;
+  /**
+   * Until provisioning has replayed and listed, a Gateway's infrastructure is unknown: its status
+   * waits rather than flapping to Programmed and back on every restart (at most PROVISIONING_WAIT_MS,
+   * so an API server refusing the lists cannot hold Gateway status back for good).
+   */
+  let provisioningKnown = !opts.provisioning;
+  const heldGateways = new Set<string>();
   const pending = new Set<string>();
   const running = new Set<string>();
   const failures = new Map<string, number>();
@@ -79,6 +87,7 @@ export async function startKubeReporter(opts: KubeReporterOptions): Promise<Runn
     if (!report) return true;
     const t = target(report);
     if (!t) return true;
+    if (report.kind === 'Gateway' && !provisioningKnown) { heldGateways.add(key); return true; }
     for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
       let live: any;
       try {
@@ -175,6 +184,15 @@ export async function startKubeReporter(opts: KubeReporterOptions): Promise<Runn
       ...opts.provisioning,
       onGatewayChanged: (gateway) => schedule(objectKey('Gateway', gateway.slice(0, gateway.indexOf('/')), gateway.slice(gateway.indexOf('/') + 1))),
     });
+    const release = (why: string) => {
+      if (provisioningKnown) return;
+      provisioningKnown = true;
+      log.info({ gateways: heldGateways.size, why }, 'writing Gateway status');
+      for (const k of heldGateways) schedule(k);
+      heldGateways.clear();
+    };
+    void provisioner.synced.then(() => release('provisioning in step'));
+    setTimeout(() => release('provisioning not in step yet; writing what is known'), PROVISIONING_WAIT_MS).unref();
   }
 
   return {
