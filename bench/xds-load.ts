@@ -25,7 +25,7 @@ import { entryArgs, SERVICE_NODE_FLAGS } from '../libs/runtime/index.mjs';
 import { stopChild } from '../libs/service/local-servers.ts';
 import { freeLoopbackPort, waitForPort } from '../libs/service/net.ts';
 import { buildManifest, type EncodedResource, type EncodedSnapshot } from '../libs/snapshots/manifest.ts';
-import { keys, SnapshotWriter } from '../libs/snapshots/redis-store.ts';
+import { keys, NO_LEASE, SnapshotWriter } from '../libs/snapshots/redis-store.ts';
 import { encode, encodeRouteConfiguration, pack } from '../libs/xds/encode.ts';
 import { CLUSTER, ENDPOINT, LISTENER, ROUTE } from '../libs/xds/type-urls.ts';
 import { startNats, startRedis, type RunningServer } from '../test/support/servers.ts';
@@ -207,7 +207,7 @@ export async function benchXdsLoad(): Promise<Figure[]> {
   try {
     events = await connectEventLog(nats.url, 'bench-xds', log);
     await ensureStreams(events.jsm);
-    const writer = new SnapshotWriter(redis);
+    const writer = new SnapshotWriter(redis, NO_LEASE);
     let changes = 0;
     ({ manifestJson } = await writeSnapshots(writer, changes));
 

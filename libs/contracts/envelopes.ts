@@ -153,3 +153,30 @@ const proxyV1 = z.object({
 export const PROXY_SCHEMA = 'gantry.proxy/v1' as const;
 export type ProxyEvent = z.infer<typeof proxyV1>;
 export const ProxyEventSchema = proxyV1;
+
+// --- lease terms -----------------------------------------------------------------------------
+/**
+ * Orders the terms of leader leases (libs/lease): the lease bucket's creation time (ms), then the KV
+ * revision that won the term. Revisions only grow within a bucket; a recreated bucket restarts
+ * them, and its later creation time still puts its terms after the old bucket's.
+ */
+export const FencingToken = z.object({ epoch: z.number().int().nonnegative(), revision: z.number().int().positive() });
+export type FencingToken = z.infer<typeof FencingToken>;
+
+/**
+ * Published when a lease term starts, on a stream the lease holder alone writes (REPORTS: the
+ * translator), before anything else of the term: it moves the stream's last sequence past what a
+ * deposed holder may still have in flight, which JetStream then refuses (its every publish expects
+ * the last sequence its writer knew). Its subject (`subjects.term`) is outside every object's.
+ */
+const termV1 = z.object({
+  schema: z.literal('gantry.term/v1'),
+  /** The lease key, `<service>.<cluster>`. */
+  lease: z.string().min(1),
+  holder: z.string().min(1),
+  fence: FencingToken,
+  emittedAt: iso,
+});
+export const TERM_SCHEMA = 'gantry.term/v1' as const;
+export type TermEvent = z.infer<typeof termV1>;
+export const TermEventSchema = termV1;

@@ -18,17 +18,29 @@ export interface ObjectRef {
   name: string;
 }
 
+/** Every cluster, in a subject pattern (NATS permissions, libs/eventlog/permissions.ts): the `*` wildcard. */
+export const ANY_CLUSTER = Symbol('any cluster');
+type Cluster = string | typeof ANY_CLUSTER;
+const clusterToken = (cluster: Cluster) => (cluster === ANY_CLUSTER ? '*' : encodeToken(cluster));
+
 export const subjects = {
   resource: (r: ObjectRef) => `gantry.res.${encodeToken(r.cluster)}.${encodeToken(r.kind)}.${encodeToken(r.namespace)}.${encodeToken(r.name)}`,
-  resourcesOfCluster: (cluster: string) => `gantry.res.${encodeToken(cluster)}.>`,
-  resourcesOfKind: (cluster: string, kind: string) => `gantry.res.${encodeToken(cluster)}.${encodeToken(kind)}.>`,
+  resourcesOfCluster: (cluster: Cluster) => `gantry.res.${clusterToken(cluster)}.>`,
+  resourcesOfKind: (cluster: Cluster, kind: string) => `gantry.res.${clusterToken(cluster)}.${encodeToken(kind)}.>`,
   endpoints: (cluster: string, namespace: string, service: string) =>
     `gantry.ep.${encodeToken(cluster)}.${encodeToken(namespace)}.${encodeToken(service)}`,
-  endpointsOfCluster: (cluster: string) => `gantry.ep.${encodeToken(cluster)}.>`,
+  endpointsOfCluster: (cluster: Cluster) => `gantry.ep.${clusterToken(cluster)}.>`,
   report: (r: ObjectRef) => `gantry.rep.${encodeToken(r.cluster)}.${encodeToken(r.kind)}.${encodeToken(r.namespace)}.${encodeToken(r.name)}`,
-  reportsOfCluster: (cluster: string) => `gantry.rep.${encodeToken(cluster)}.>`,
+  reportsOfCluster: (cluster: Cluster) => `gantry.rep.${clusterToken(cluster)}.>`,
+  /** Every object's report, not the term markers sharing the stream. */
+  allReports: 'gantry.rep.*.*.*.*',
   snapshot: (gateway: string) => `gantry.snap.${encodeToken(gateway)}`,
   proxy: (gateway: string, node: string) => `gantry.proxy.${encodeToken(gateway)}.${encodeToken(node)}`,
+  /**
+   * A lease term's marker (`gantry.term/v1`) on a stream its holder alone writes: `_term` is no
+   * cluster (a DNS label) nor an encoded gateway (always holding `%2F`), so no object filter sees it.
+   */
+  term: (stream: StreamSpec) => `${stream.subjects[0]!.slice(0, -1)}_term`,
 } as const;
 
 export interface StreamSpec {

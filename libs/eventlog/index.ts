@@ -1,12 +1,12 @@
 // The NATS JetStream event log: idempotent stream set-up, deduplicated publishing of envelopes and
 // compacted replay (latest event per subject, then live events) with a caught-up signal.
 import {
-  AckPolicy, connect, DeliverPolicy, DiscardPolicy, headers, RetentionPolicy, StorageType,
+  AckPolicy, connect, DeliverPolicy, DiscardPolicy, ErrorCode, headers, RetentionPolicy, StorageType,
   type JetStreamClient, type JetStreamManager, type NatsConnection, type StreamConfig,
 } from 'nats';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import { decodeEnvelope, encodeEnvelope, STREAMS, type StreamSpec } from '../contracts/index.ts';
+import { decodeEnvelope, encodeEnvelope, encodeToken, STREAMS, type StreamSpec } from '../contracts/index.ts';
 import { addCollector, metrics } from '../service/metrics.ts';
 
 export interface EventLog {
@@ -33,11 +33,25 @@ export function natsConnectTarget(url: string): { servers: string; user?: string
   return { servers: `${at[1]}${at[3]}`, user, pass };
 }
 
+/**
+ * Where a user's replies come (JetStream answers, acks, pulled messages): its own subject space, so
+ * a user may read its replies and no one else's (libs/eventlog/permissions.ts grants `<prefix>.>`).
+ */
+export const inboxPrefix = (user: string) => `_INBOX.${encodeToken(user)}`;
+
 export async function connectEventLog(url: string, name: string, log: Logger): Promise<EventLog> {
-  const nc = await connect({ ...natsConnectTarget(url), name, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+  const target = natsConnectTarget(url);
+  const nc = await connect({
+    ...target, name, maxReconnectAttempts: -1, reconnectTimeWait: 500, ...(target.user ? { inboxPrefix: inboxPrefix(target.user) } : {}),
+  });
   void (async () => {
     for await (const s of nc.status()) {
       if (s.type === 'disconnect' || s.type === 'reconnect') log.warn({ nats: s.type, server: s.data }, 'NATS connection status');
+      // A permissions violation fails only that request or subscription, and nats.js retries an
+      // ordered consumer refused: said here, naming the subject, as nothing else may say it.
+      else if (s.type === 'error') {
+        log.error({ nats: s.data, refused: s.permissionContext }, s.data === ErrorCode.PermissionsViolation ? 'NATS refused an operation' : 'NATS error');
+      }
     }
   })();
   const jsm = await nc.jetstreamManager();
@@ -56,15 +70,29 @@ function streamConfig(spec: StreamSpec): Partial<StreamConfig> {
   };
 }
 
-/** Creates every stream, or updates one whose configuration differs; safe to run from any service. */
-export async function ensureStreams(jsm: JetStreamManager, specs: StreamSpec[] = Object.values(STREAMS)): Promise<void> {
-  for (const spec of specs) {
+/** A stream a service uses: it creates the stream when missing; only its owner reconfigures it. */
+export interface StreamUse {
+  spec: StreamSpec;
+  owner: boolean;
+}
+
+/**
+ * Creates each stream when missing, and updates one whose configuration differs when `owner`;
+ * safe to run from any service, in any order. A service passes the streams it uses
+ * (permissions.ts `streamUses`: its NATS user may reconfigure only the streams it owns, so during a
+ * rolling upgrade the owner's new version applies a new configuration, and the others log it).
+ */
+export async function ensureStreams(
+  jsm: JetStreamManager, uses: StreamUse[] = Object.values(STREAMS).map((spec) => ({ spec, owner: true })), log?: Logger,
+): Promise<void> {
+  for (const { spec, owner } of uses) {
     const want = streamConfig(spec);
     try {
       const info = await jsm.streams.info(spec.name);
       const have = info.config;
       if (have.max_msgs_per_subject !== want.max_msgs_per_subject || have.subjects.join() !== want.subjects!.join()) {
-        await jsm.streams.update(spec.name, { ...have, ...want });
+        if (owner) await jsm.streams.update(spec.name, { ...have, ...want });
+        else log?.warn({ stream: spec.name, have: { subjects: have.subjects, maxPerSubject: have.max_msgs_per_subject } }, 'stream configured otherwise than this version wants; its owner reconfigures it');
       }
     } catch (err) {
       if (!String((err as Error).message).includes('stream not found')) throw err;
@@ -81,18 +109,18 @@ export async function ensureStreams(jsm: JetStreamManager, specs: StreamSpec[] =
 /**
  * Publishes one envelope, validated by its schema first. `msgId` makes a replayed publish (a
  * restarted service re-sending what it sent) a no-op inside the stream's duplicate window.
- * `expectLastSubjectSeq` makes it conditional: JetStream refuses it (isWrongLastSequence) unless
- * the subject's latest message has that sequence (0: the subject holds none).
+ * `expect` makes it conditional: JetStream refuses it (isWrongLastSequence) unless the subject's
+ * latest message has sequence `lastSubjectSequence` (0: the subject holds none), or the stream's
+ * has `lastSequence` (0: no condition). A duplicate is acknowledged before either is checked.
  */
 export async function publishEvent<S extends z.ZodType>(
-  js: JetStreamClient, schema: S, subject: string, event: z.input<S>, msgId: string, expectLastSubjectSeq?: number,
+  js: JetStreamClient, schema: S, subject: string, event: z.input<S>, msgId: string,
+  expect?: { lastSubjectSequence: number } | { lastSequence: number },
 ): Promise<{ seq: number; duplicate: boolean }> {
   const checked = schema.parse(event);
   const h = headers();
   h.set('Nats-Msg-Id', msgId);
-  const ack = await js.publish(subject, encodeEnvelope(checked), {
-    headers: h, msgID: msgId, ...(expectLastSubjectSeq === undefined ? {} : { expect: { lastSubjectSequence: expectLastSubjectSeq } }),
-  });
+  const ack = await js.publish(subject, encodeEnvelope(checked), { headers: h, msgID: msgId, ...(expect ? { expect } : {}) });
   metrics.eventsPublished.inc({ stream: streamOfSubject(subject) });
   return { seq: ack.seq, duplicate: ack.duplicate };
 }

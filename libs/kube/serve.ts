@@ -3,9 +3,10 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { z } from 'zod';
 import { connectEventLog, ensureStreams, type EventLog } from '../eventlog/index.ts';
+import { streamUses } from '../eventlog/permissions.ts';
 import { LeaseConfig } from '../lease/index.ts';
 import { runWhileLeading } from '../lease/writer.ts';
-import { CommonConfig, createLogger, loadConfig, onShutdown, type Logger } from '../service/index.ts';
+import { CommonConfig, createLogger, loadConfig, onShutdown, type Logger, type ServiceName } from '../service/index.ts';
 import { serveHealth } from '../service/health.ts';
 
 export const SourceConfig = z.object({ GANTRY_SOURCE: z.enum(['file', 'kubernetes']).default('file') });
@@ -42,13 +43,13 @@ export interface KubeServiceOptions {
  * service started only while it holds its lease (libs/lease/writer.ts), stopped when it loses it.
  */
 export async function serveKubeSource(
-  service: string, start: (opts: KubeServiceOptions) => Promise<{ stop(): Promise<void>; synced?: Promise<void>; caughtUp?: Promise<void> }>, message: string,
+  service: ServiceName, start: (opts: KubeServiceOptions) => Promise<{ stop(): Promise<void>; synced?: Promise<void>; caughtUp?: Promise<void> }>, message: string,
 ): Promise<void> {
   const config = loadConfig(service, KubeSourceConfig);
   const log = createLogger(service, config.GANTRY_LOG_LEVEL);
   const kc = loadKubeConfig();
   const eventLog = await connectEventLog(config.GANTRY_NATS_URL, `gantry-${service}`, log);
-  await ensureStreams(eventLog.jsm);
+  await ensureStreams(eventLog.jsm, streamUses(service), log);
   const health = await serveHealth(service, config, log, { nats: eventLog.nc });
   const lease = runWhileLeading({
     eventLog, service, cluster: config.GANTRY_CLUSTER, ttlMs: config.GANTRY_LEASE_TTL_MS, log, health, check: 'in step',

@@ -13,12 +13,15 @@
 // each request timing out after T/4. A holder steps down when no renewal has succeeded for 2T/3,
 // counted from when the last successful one was sent: the server stored it later, so the key lives
 // at least T from then. Two renewals in a row may fail without a change of leader, and what the old
-// holder had started before stepping down has T/3 to land before anyone else can hold the lease
-// (the fencing window: docs/architecture.md, "Leader leases").
+// holder had started before stepping down has T/3 to land before anyone else can hold the lease.
+// What lands later still is refused by the stores, which compare each term's fencing token (the
+// bucket's creation time, then the KV revision that won the term) with the newest they have seen:
+// docs/architecture.md, "Leader leases".
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { ErrorCode, nanos, type KV, type KvEntry, type NatsConnection } from 'nats';
 import { z } from 'zod';
+import type { FencingToken } from '../contracts/index.ts';
 import type { Check } from '../service/health.ts';
 import type { Logger } from '../service/index.ts';
 import { metrics } from '../service/metrics.ts';
@@ -44,6 +47,31 @@ export class TermEnded extends Error {
   override name = 'TermEnded';
 }
 
+/** A store refused a write of this term: it has seen a newer term's fencing token. */
+export class FencedOut extends Error {
+  override name = 'FencedOut';
+  /** `resource`: what was being written (a gateway's snapshot, a subject). */
+  constructor(readonly resource: string, message: string) {
+    super(message);
+  }
+}
+
+/** One term of a lease, as its work gets it. */
+export interface Term {
+  /** Aborted, with a TermEnded reason, when the lease is lost or released (or `lost` is called). */
+  readonly signal: AbortSignal;
+  /** Greater than every earlier term's, of any lease of the bucket: what stores compare to refuse a deposed holder's late writes. */
+  readonly fence: FencingToken;
+  /** The lease key, `<service>.<cluster>`. */
+  readonly lease: string;
+  readonly holder: string;
+  /**
+   * A store refused a write of this term (FencedOut): ends the term as a lost lease. If the lease
+   * is still ours, the next attempt claims it afresh, as a new term with a newer token.
+   */
+  lost(reason: string): void;
+}
+
 export interface LeaseOptions {
   nc: NatsConnection;
   service: string;
@@ -52,10 +80,10 @@ export interface LeaseOptions {
   log: Logger;
   /**
    * The leader's work for one term, called when the lease is won. It must stop writing and return
-   * once `term` is aborted (lease lost or released). Terms never overlap: the next one starts after
-   * this returns. A rejection ends the term and releases the lease, so another process may try.
+   * once `term.signal` is aborted (lease lost or released). Terms never overlap: the next one starts
+   * after this returns. A rejection ends the term and releases the lease, so another process may try.
    */
-  run(term: AbortSignal): Promise<void>;
+  run(term: Term): Promise<void>;
   /** Defaults to holderIdentity(). */
   holder?: string;
 }
@@ -73,6 +101,8 @@ export interface Lease {
 
 const WRONG_LAST_SEQUENCE = 10071;
 const isHeld = (err: unknown) => (err as { api_error?: { err_code?: number } })?.api_error?.err_code === WRONG_LAST_SEQUENCE;
+/** The bucket's creation time, read at every win: the bucket may have been recreated since it was opened. */
+const epochOf = async (kv: KV) => Date.parse((await kv.status()).streamInfo.created);
 
 /** Resolves once `signal` is aborted. */
 export function aborted(signal: AbortSignal): Promise<void> {
@@ -147,20 +177,25 @@ export function startLease(opts: LeaseOptions): Lease {
     clearTimeout(deadline);
     deadline = setTimeout(() => lose(`no renewal succeeded for ${stepDownAfterMs} ms`), sentAt + stepDownAfterMs - performance.now());
   };
-  const won = (rev: number, sentAt: number) => {
+  const won = (rev: number, sentAt: number, epoch: number) => {
     revision = rev;
     state = 'leader';
     seenHolder = holder;
     metrics.leader.set({ service }, 1);
-    log.info({ lease: key, holder, revision }, 'lease acquired: leading');
+    const fence = { epoch, revision: rev };
+    log.info({ lease: key, holder, fence }, 'lease acquired: leading');
     const controller = new AbortController();
     term = controller;
     holdFrom(sentAt);
     const signal = controller.signal;
+    const current: Term = {
+      signal, fence, lease: key, holder,
+      lost: (reason) => { if (term === controller) lose(reason); },
+    };
     termDone = termDone.then(async () => {
       if (signal.aborted) return;
       try {
-        await opts.run(signal);
+        await opts.run(current);
       } catch (err) {
         if (signal.aborted) return;
         log.error({ err, lease: key }, 'leader work failed: releasing the lease');
@@ -193,7 +228,8 @@ export function startLease(opts: LeaseOptions): Lease {
         return;
       }
       record = JSON.stringify({ holder, service, acquiredAt: new Date().toISOString() } satisfies LeaseRecord);
-      won(await kv.create(key, record), sentAt);
+      const rev = await kv.create(key, record);
+      won(rev, sentAt, await epochOf(kv));
       return;
     } catch (err) {
       if (!isHeld(err)) throw err;
@@ -206,7 +242,7 @@ export function startLease(opts: LeaseOptions): Lease {
       const claimedAt = performance.now();
       record = entry.string();
       const rev = await kv.update(key, record, entry.revision);
-      if (state === 'leader') { revision = rev; holdFrom(claimedAt); } else won(rev, claimedAt);
+      if (state === 'leader') { revision = rev; holdFrom(claimedAt); } else won(rev, claimedAt, await epochOf(kv));
       return;
     }
     lose('another process holds the lease now');

@@ -33,8 +33,8 @@ export function runWhileLeading<W extends LeasedWriter>(opts: RunWhileLeadingOpt
     run: async (term) => {
       inStep = false;
       const writer = await opts.start();
-      void opts.inStep(writer).then(() => { if (!term.aborted) inStep = true; }, () => undefined);
-      await aborted(term);
+      void opts.inStep(writer).then(() => { if (!term.signal.aborted) inStep = true; }, () => undefined);
+      await aborted(term.signal);
       await writer.stop();
     },
   });

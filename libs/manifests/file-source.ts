@@ -2,9 +2,10 @@
 // passes serialised with the directory watch, and publishing a pass's differences to the log.
 import { z } from 'zod';
 import { connectEventLog, ensureStreams, isWrongLastSequence, type EventLog } from '../eventlog/index.ts';
+import { streamUses } from '../eventlog/permissions.ts';
 import { LeaseConfig } from '../lease/index.ts';
 import { runWhileLeading } from '../lease/writer.ts';
-import { CommonConfig, createLogger, loadConfig, onShutdown, type Logger } from '../service/index.ts';
+import { CommonConfig, createLogger, loadConfig, onShutdown, type Logger, type ServiceName } from '../service/index.ts';
 import { serveHealth } from '../service/health.ts';
 import { publishIfChanged, type DesiredEvent, type LogEntry, type PublishOptions } from './sync.ts';
 import { watchManifestDir, type DirWatch } from './watch.ts';
@@ -93,12 +94,12 @@ export async function publishDifferences<T>(
 
 /** A file-source service's whole `main`: configuration, logger, event log, and the source run only while it holds its lease. */
 export async function serveFileSource<R>(
-  service: string, start: (opts: FileSourceOptions) => Promise<RunningFileSource<R>>, message: string,
+  service: ServiceName, start: (opts: FileSourceOptions) => Promise<RunningFileSource<R>>, message: string,
 ): Promise<void> {
   const config = loadConfig(service, FileSourceConfig);
   const log = createLogger(service, config.GANTRY_LOG_LEVEL);
   const eventLog = await connectEventLog(config.GANTRY_NATS_URL, `gantry-${service}`, log);
-  await ensureStreams(eventLog.jsm);
+  await ensureStreams(eventLog.jsm, streamUses(service), log);
   const health = await serveHealth(service, config, log, { nats: eventLog.nc });
   const lease = runWhileLeading({
     eventLog, service, cluster: config.GANTRY_CLUSTER, ttlMs: config.GANTRY_LEASE_TTL_MS, log, health, check: 'first pass',

@@ -91,7 +91,7 @@ export async function publishIfChanged<T>(
 ): Promise<{ published: boolean; seq: number; duplicate: boolean }> {
   const have = state.get(want.subject);
   if (have && have.digest === want.digest && have.deleted === want.deleted) return { published: false, seq: have.seq, duplicate: false };
-  const expect = opts.ifLatestIsKnown ? have?.seq ?? 0 : undefined;
+  const expect = opts.ifLatestIsKnown ? { lastSubjectSequence: have?.seq ?? 0 } : undefined;
   let ack = await publishEvent(log.js, schema, want.subject, want.event as z.input<typeof schema>, want.msgId, expect);
   if (ack.duplicate) {
     ack = await publishEvent(log.js, schema, want.subject, want.event as z.input<typeof schema>, `${want.msgId}@after:${have?.seq ?? 0}`, expect);

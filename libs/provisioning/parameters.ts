@@ -7,6 +7,12 @@ import { z } from 'zod';
 
 export { GANTRY_GROUP } from '../manifests/resources.ts';
 export const PARAMETERS_KIND = 'GatewayParameters';
+/**
+ * The kinds the provisioner reads from the RESOURCES log, one ordered consumer each: the reporter's
+ * NATS user may follow these kinds and no others (libs/eventlog/permissions.ts), so not Secrets.
+ */
+export const PROVISIONING_INPUT_KINDS = ['GatewayClass', PARAMETERS_KIND, 'Gateway', 'ListenerSet', 'XListenerSet'] as const;
+export type ProvisioningInputKind = (typeof PROVISIONING_INPUT_KINDS)[number];
 
 const stringMap = z.record(z.string(), z.string());
 const quantityMap = z.record(z.string(), z.union([z.string(), z.number()]));

@@ -6,6 +6,10 @@ import { HealthConfig } from './health.ts';
 
 export type { Logger };
 
+/** Gantry's services, one process (and one NATS user: libs/eventlog/permissions.ts) each. */
+export const SERVICES = ['watcher', 'endpoint-discovery', 'translator', 'reporter', 'xds-server'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
 export function createLogger(service: string, level = process.env.GANTRY_LOG_LEVEL ?? 'info'): Logger {
   return pino({ name: service, level, base: { service, pid: process.pid } }, pino.destination(2));
 }

@@ -1,7 +1,7 @@
 // Starting nats-server (JetStream on) and redis-server on loopback, each with its own data
 // directory: used by `gantry up` and by the tests, so both run exactly the same servers.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freeLoopbackPort, waitForPort } from './net.ts';
@@ -29,12 +29,29 @@ export async function stopChild(child: ChildProcess | undefined, graceMs = 5000)
   });
 }
 
-export async function startLocalServer(kind: 'nats' | 'redis', stdio: StdioOptions = 'ignore'): Promise<LocalServer> {
+export interface LocalServerOptions {
+  /** A configuration file's text (nats-server only, e.g. an `authorization` block); the flags above override it. */
+  config?: string;
+  /** Environment for the server, over this process's (variables the configuration refers to). */
+  env?: NodeJS.ProcessEnv;
+}
+
+export async function startLocalServer(kind: 'nats' | 'redis', stdio: StdioOptions = 'ignore', opts: LocalServerOptions = {}): Promise<LocalServer> {
   const port = await freeLoopbackPort();
   const dir = mkdtempSync(join(tmpdir(), `gantry-${kind}-`));
   const [cmd, args] = COMMANDS[kind](port, dir);
-  const child: ChildProcess = spawn(cmd, args, { stdio });
-  const failed = new Promise<never>((_, reject) => child.once('error', (err) => reject(new Error(`cannot start ${cmd}: ${err.message}`))));
+  if (opts.config !== undefined) {
+    if (kind !== 'nats') throw new Error(`a configuration file is for nats-server, not ${kind}`);
+    writeFileSync(join(dir, 'nats.conf'), opts.config);
+    args.push('-c', join(dir, 'nats.conf'));
+  }
+  const child: ChildProcess = spawn(cmd, args, { stdio, env: { ...process.env, ...opts.env } });
+  const failed = new Promise<never>((_, reject) => {
+    child.once('error', (err) => reject(new Error(`cannot start ${cmd}: ${err.message}`)));
+    // A configuration it refuses: say so now rather than after waiting for the port.
+    child.once('exit', (code) => reject(new Error(`${cmd} exited (code ${code}) before listening`)));
+  });
+  failed.catch(() => undefined); // once listening, a later exit is the owner's to notice
   await Promise.race([waitForPort(port, 15_000), failed]);
   return {
     kind, port, process: child,

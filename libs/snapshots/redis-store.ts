@@ -9,7 +9,14 @@
 //   gantry:blobs:{gw}          every blob hash written for the gateway (a set)
 // The {gw} hash tag keeps one gateway's keys in one Redis Cluster slot, so the GC's set algebra
 // (SDIFF of the blob index and the live manifests' refs) runs inside Redis.
+//   gantry:fence               the newest lease term that wrote (a hash: epoch, revision)
+// Every write that moves a head, removes one, deletes or expires anything goes through FENCED_EXEC:
+// refused once a newer translator term has written, so a deposed leader's late request cannot roll
+// a head back or collect a blob the new leader uses. Blobs and their index entries are
+// content-addressed additions, written unfenced: a late one is garbage for the next collection.
 import type { Redis } from 'ioredis';
+import type { FencingToken } from '../contracts/index.ts';
+import { FencedOut } from '../lease/index.ts';
 import { referencedHashes, SnapshotManifest } from './manifest.ts';
 
 /** A superseded manifest stays readable this long, for replicas still serving it. */
@@ -23,7 +30,46 @@ export const keys = {
   refs: (gw: string, version: string) => `gantry:refs:{${gw}}:${version}`,
   versions: (gw: string) => `gantry:versions:{${gw}}`,
   blobIndex: (gw: string) => `gantry:blobs:{${gw}}`,
+  fence: 'gantry:fence',
 };
+
+/**
+ * The fencing token of a writer that holds no lease (benchmarks, tests seeding a Redis of their
+ * own): older than every lease term's, so the first translator term to write fences it out.
+ */
+export const NO_LEASE: FencingToken = { epoch: 0, revision: 1 };
+
+/** A Redis command as its arguments, the name first. */
+type Command = [string, ...Array<string | Buffer | number>];
+
+/**
+ * KEYS[1]: the fence; ARGV[1], ARGV[2]: the writer's token; then each command as its argument count
+ * followed by its arguments. Runs the commands atomically (as MULTI would) and records the token,
+ * unless the fence holds a newer one: then runs nothing and returns that.
+ */
+const FENCED_EXEC = `
+local held = redis.call('HMGET', KEYS[1], 'epoch', 'revision')
+local epoch, revision = tonumber(ARGV[1]), tonumber(ARGV[2])
+local heldEpoch, heldRevision = tonumber(held[1]), tonumber(held[2])
+if heldEpoch and (heldEpoch > epoch or (heldEpoch == epoch and heldRevision > revision)) then
+  return held
+end
+redis.call('HSET', KEYS[1], 'epoch', ARGV[1], 'revision', ARGV[2])
+local i = 3
+while i <= #ARGV do
+  local n = tonumber(ARGV[i])
+  redis.call(unpack(ARGV, i + 1, i + n))
+  i = i + n + 1
+end
+return 0
+`;
+
+/** `head` followed by `items`, split so that no command unpacks more arguments than Lua's stack holds (about 8000). */
+function chunked(head: string[], items: string[]): Command[] {
+  const out: Command[] = [];
+  for (let i = 0; i < items.length; i += 1000) out.push([head[0]!, ...head.slice(1), ...items.slice(i, i + 1000)]);
+  return out;
+}
 
 export interface GcResult {
   /** Blobs deleted. */
@@ -38,7 +84,8 @@ export class SnapshotWriter {
   /** The head this writer last wrote or read, per gateway, to skip a round trip when unchanged. */
   private readonly lastHeads = new Map<string, string>();
 
-  constructor(private readonly redis: Redis) {
+  /** `fence`: the token of the lease term writing (libs/lease); every fenced write presents it. */
+  constructor(private readonly redis: Redis, private readonly fence: FencingToken) {
     // After a reconnect Redis may have restarted empty: trust nothing cached.
     redis.on('ready', () => {
       this.written.clear();
@@ -46,7 +93,24 @@ export class SnapshotWriter {
     });
   }
 
-  /** Stores blobs, then the manifest, then moves the head. Returns false when the head is already there. */
+  /**
+   * Raises the fence to this writer's term before it reads anything, so no write of an older term
+   * lands after what it reads. FencedOut when a newer term has written.
+   */
+  async claim(): Promise<void> {
+    await this.fenced('snapshots', []);
+  }
+
+  /** Runs `commands` through FENCED_EXEC; FencedOut, naming `resource`, when refused. */
+  private async fenced(resource: string, commands: Command[]): Promise<void> {
+    const { epoch, revision } = this.fence;
+    const held = await this.redis.eval(FENCED_EXEC, 1, keys.fence, epoch, revision, ...commands.flatMap((c) => [c.length, ...c]));
+    if (Array.isArray(held)) {
+      throw new FencedOut(resource, `Redis refused the write of ${resource}: it has seen lease term ${held[1]}@${held[0]}, newer than this one's ${revision}@${epoch}`);
+    }
+  }
+
+  /** Stores blobs, then the manifest, then moves the head (fenced). Returns false when the head is already there. */
   async write(manifest: SnapshotManifest, blobs: Map<string, Buffer>): Promise<boolean> {
     const gw = manifest.gateway;
     if (this.lastHeads.get(gw) === manifest.version) return false;
@@ -66,17 +130,19 @@ export class SnapshotWriter {
       await p.exec();
     }
     const version = manifest.version;
-    const tx = this.redis.multi();
-    tx.set(keys.manifest(gw, version), JSON.stringify(manifest));
-    tx.persist(keys.manifest(gw, version));
-    tx.del(keys.refs(gw, version));
-    if (blobs.size > 0) tx.sadd(keys.refs(gw, version), [...blobs.keys()]);
-    tx.sadd(keys.versions(gw), previous ? [version, previous] : [version]);
-    tx.persist(keys.versions(gw)).persist(keys.blobIndex(gw));
-    tx.set(keys.head(gw), version);
-    tx.sadd(keys.gateways, gw);
-    if (previous) tx.expire(keys.manifest(gw, previous), OLD_MANIFEST_TTL_S).expire(keys.refs(gw, previous), OLD_MANIFEST_TTL_S);
-    await tx.exec();
+    const commands: Command[] = [
+      ['set', keys.manifest(gw, version), JSON.stringify(manifest)],
+      ['persist', keys.manifest(gw, version)],
+      ['del', keys.refs(gw, version)],
+      ...chunked(['sadd', keys.refs(gw, version)], [...blobs.keys()]),
+      ['sadd', keys.versions(gw), ...(previous ? [version, previous] : [version])],
+      ['persist', keys.versions(gw)],
+      ['persist', keys.blobIndex(gw)],
+      ['set', keys.head(gw), version],
+      ['sadd', keys.gateways, gw],
+    ];
+    if (previous) commands.push(['expire', keys.manifest(gw, previous), OLD_MANIFEST_TTL_S], ['expire', keys.refs(gw, previous), OLD_MANIFEST_TTL_S]);
+    await this.fenced(`gateway ${gw}`, commands);
     this.written.set(gw, new Set(blobs.keys()));
     this.lastHeads.set(gw, version);
     return true;
@@ -105,12 +171,12 @@ export class SnapshotWriter {
       if (refsExist !== 1) await this.backfillRefs(gw, v);
     }
     if (gone.length > 0) {
-      await this.redis.multi().srem(keys.versions(gw), gone).del(gone.map((v) => keys.refs(gw, v))).exec();
+      await this.fenced(`gateway ${gw}`, [...chunked(['srem', keys.versions(gw)], gone), ...chunked(['del'], gone.map((v) => keys.refs(gw, v)))]);
     }
     const garbage = await this.redis.sdiff(keys.blobIndex(gw), ...live.map((v) => keys.refs(gw, v)));
     for (let i = 0; i < garbage.length; i += 500) {
       const batch = garbage.slice(i, i + 500);
-      await this.redis.multi().del(batch.map((h) => keys.blob(gw, h))).srem(keys.blobIndex(gw), batch).exec();
+      await this.fenced(`gateway ${gw}`, [['del', ...batch.map((h) => keys.blob(gw, h))], ['srem', keys.blobIndex(gw), ...batch]]);
     }
     const written = this.written.get(gw);
     if (written) for (const h of garbage) written.delete(h);
@@ -136,11 +202,13 @@ export class SnapshotWriter {
   async remove(gw: string): Promise<void> {
     const previous = await this.redis.get(keys.head(gw));
     const hashes = await this.redis.smembers(keys.blobIndex(gw));
-    const tx = this.redis.multi().del(keys.head(gw)).srem(keys.gateways, gw);
-    if (previous) tx.expire(keys.manifest(gw, previous), OLD_MANIFEST_TTL_S).expire(keys.refs(gw, previous), OLD_MANIFEST_TTL_S);
-    for (const h of hashes) tx.expire(keys.blob(gw, h), OLD_MANIFEST_TTL_S);
-    tx.expire(keys.blobIndex(gw), OLD_MANIFEST_TTL_S).expire(keys.versions(gw), OLD_MANIFEST_TTL_S);
-    await tx.exec();
+    const expiring = [
+      ...(previous ? [keys.manifest(gw, previous), keys.refs(gw, previous)] : []),
+      ...hashes.map((h) => keys.blob(gw, h)), keys.blobIndex(gw), keys.versions(gw),
+    ];
+    await this.fenced(`gateway ${gw}`, [
+      ['del', keys.head(gw)], ['srem', keys.gateways, gw], ...expiring.map((k): Command => ['expire', k, OLD_MANIFEST_TTL_S]),
+    ]);
     this.written.delete(gw);
     this.lastHeads.delete(gw);
   }

@@ -4,11 +4,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { entryArgs, ROOT as top, SERVICE_NODE_FLAGS } from '../../libs/runtime/index.mjs';
+import { SERVICES, type ServiceName } from '../../libs/service/index.ts';
 import { startLocalServer, stopChild, type LocalServer } from '../../libs/service/local-servers.ts';
 import { waitForPort } from '../../libs/service/net.ts';
-
-export const SERVICES = ['watcher', 'endpoint-discovery', 'translator', 'reporter', 'xds-server'] as const;
-export type ServiceName = (typeof SERVICES)[number];
 
 export interface UpOptions {
   manifests: string;
@@ -21,12 +19,14 @@ export interface UpOptions {
   logLevel: string;
   /** Extra environment for every service (e.g. GANTRY_SOURCE=kubernetes and KUBECONFIG). */
   env?: NodeJS.ProcessEnv;
+  /** Environment for one service, over `env` (e.g. its own GANTRY_NATS_URL, naming its NATS user). */
+  serviceEnv?: Partial<Record<ServiceName, NodeJS.ProcessEnv>>;
   /** Receives each line a child prints, prefixed by the process's name. */
   onLine?: (service: string, line: string) => void;
 }
 
 interface Managed {
-  name: string;
+  name: ServiceName;
   child?: ChildProcess;
   restarts: number;
 }
@@ -79,7 +79,7 @@ export class Supervisor {
     return server.url;
   }
 
-  private serviceEnv(): NodeJS.ProcessEnv {
+  private serviceEnv(name: ServiceName): NodeJS.ProcessEnv {
     return {
       ...process.env,
       GANTRY_NATS_URL: this.natsUrl,
@@ -94,6 +94,7 @@ export class Supervisor {
       // its own dead lease (libs/lease) before writing again, so a shorter TTL than the default 15 s.
       GANTRY_LEASE_TTL_MS: process.env.GANTRY_LEASE_TTL_MS ?? '5000',
       ...this.opts.env,
+      ...this.opts.serviceEnv?.[name],
     };
   }
 
@@ -105,7 +106,7 @@ export class Supervisor {
       if (run.reason) this.opts.onLine?.(m.name, run.reason);
     }
     const args = [...(SERVICE_NODE_FLAGS[m.name] ?? []), ...run.args];
-    const child = spawn(process.execPath, args, { cwd: top, env: this.serviceEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { cwd: top, env: this.serviceEnv(m.name), stdio: ['ignore', 'pipe', 'pipe'] });
     m.child = child;
     const name = m.name;
     const forward = (chunk: Buffer) => {

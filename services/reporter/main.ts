@@ -1,6 +1,7 @@
 // reporter: writes every object's computed status (REPORTS), with the proxies' NACKs applied to
 // Gateways (PROXIES): as YAML files under GANTRY_STATUS_DIR (file mode), or to the API server.
 import { connectEventLog, ensureStreams } from '../../libs/eventlog/index.ts';
+import { streamUses } from '../../libs/eventlog/permissions.ts';
 import { createLogger, loadConfig, onShutdown } from '../../libs/service/index.ts';
 import { startReporter } from './reporter.ts';
 import { serveHealth } from '../../libs/service/health.ts';
@@ -23,7 +24,7 @@ async function serveFiles(): Promise<void> {
   const config = loadConfig('reporter', Config);
   const log = createLogger('reporter', config.GANTRY_LOG_LEVEL);
   const eventLog = await connectEventLog(config.GANTRY_NATS_URL, 'gantry-reporter', log);
-  await ensureStreams(eventLog.jsm);
+  await ensureStreams(eventLog.jsm, streamUses('reporter'), log);
   const health = await serveHealth('reporter', config, log, { nats: eventLog.nc });
   // Only the lease holder writes status files; a standby starts the reporter when it takes over.
   const lease = runWhileLeading({

@@ -22,7 +22,9 @@ import { PROVISIONED_KINDS } from '../../libs/kube/kinds.ts';
 import {
   gatewayInfrastructure, MANAGED_BY, MANAGED_SELECTOR, proxyObjectName, SPEC_HASH_ANNOTATION, type KubeObject, type XdsTarget,
 } from '../../libs/provisioning/infrastructure.ts';
-import { GANTRY_GROUP, PARAMETERS_KIND, parseParameters, resolveParameters, type ParametersSpec } from '../../libs/provisioning/parameters.ts';
+import {
+  GANTRY_GROUP, PARAMETERS_KIND, parseParameters, resolveParameters, type ParametersSpec, type ProvisioningInputKind,
+} from '../../libs/provisioning/parameters.ts';
 import { serviceAddresses, type InfrastructureState } from '../../libs/provisioning/status.ts';
 import type { Logger } from '../../libs/service/index.ts';
 import { metrics } from '../../libs/service/metrics.ts';
@@ -220,7 +222,7 @@ export async function startProvisioner(opts: ProvisionerOptions): Promise<Runnin
   });
   const markGatewaysOf = (predicate: (gw: Stored) => boolean) => { for (const [k, gw] of gateways) if (predicate(gw)) queue.mark(k, true); };
 
-  const follow = (kind: string, into: Map<string, Stored>, changed: (key: string, before: Stored | undefined) => void, prefix = '') => followStream(eventLog, {
+  const follow = (kind: ProvisioningInputKind, into: Map<string, Stored>, changed: (key: string, before: Stored | undefined) => void, prefix = '') => followStream(eventLog, {
     stream: STREAMS.RESOURCES, filter: subjects.resourcesOfKind(opts.cluster, kind), schema: ResourceEventSchema, log, from: 'last',
     onEvent: (e: ResourceEvent) => {
       const key = prefix + keyOf(e.namespace, e.name);
@@ -235,7 +237,7 @@ export async function startProvisioner(opts: ProvisionerOptions): Promise<Runnin
     await follow(PARAMETERS_KIND, parameters, () => markGatewaysOf(() => true)),
     await follow('Gateway', gateways, (key) => queue.mark(key, true)),
     // A ListenerSet's parent (before and after the change) gets its ports again.
-    ...await Promise.all(['ListenerSet', 'XListenerSet'].map((kind) => follow(kind, listenerSets, (key, before) => {
+    ...await Promise.all((['ListenerSet', 'XListenerSet'] as const).map((kind) => follow(kind, listenerSets, (key, before) => {
       for (const set of [before, listenerSets.get(key)]) {
         const ref = set?.object.spec?.parentRef;
         if (ref?.name) queue.mark(keyOf(ref.namespace ?? key.split('/')[1], ref.name), true);

@@ -5,6 +5,7 @@
 import { Redis } from 'ioredis';
 import { EndpointsEventSchema, ResourceEventSchema, STREAMS } from '../../libs/contracts/index.ts';
 import { connectEventLog, ensureStreams, followStream } from '../../libs/eventlog/index.ts';
+import { streamUses } from '../../libs/eventlog/permissions.ts';
 import { holderIdentity, leaseCheck, startLease, type Lease } from '../../libs/lease/index.ts';
 import { createLogger, loadConfig, onShutdown } from '../../libs/service/index.ts';
 import { redisCheck, serveHealth } from '../../libs/service/health.ts';
@@ -18,7 +19,7 @@ import { TranslatorConfig as Config } from './config.ts';
 const config = loadConfig('translator', Config);
 const log = createLogger('translator', config.GANTRY_LOG_LEVEL);
 const events = await connectEventLog(config.GANTRY_NATS_URL, 'gantry-translator', log);
-await ensureStreams(events.jsm);
+await ensureStreams(events.jsm, streamUses('translator'), log);
 
 /**
  * The Redis connection of the lease term being led. Each term writes on a connection of its own,
@@ -77,7 +78,7 @@ lease = startLease({
     redis.on('error', (err) => log.warn({ err: err.message }, 'Redis connection error'));
     termRedis = redis;
     try {
-      await publisher.lead(new SnapshotWriter(redis), term);
+      await publisher.lead(new SnapshotWriter(redis, term.fence), term);
     } finally {
       termRedis = undefined;
       redis.disconnect();

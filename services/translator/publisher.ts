@@ -5,12 +5,15 @@
 // Cycles run only while this translator leads (`lead`, one call per lease term). A standby keeps
 // its World current (main.ts) and writes nothing. Every write of a cycle checks the term first and
 // is abandoned the moment the term ends (untilAborted), so a translator that lost its lease never
-// starts another write and never waits on one it started.
+// starts another write and never waits on one it started. One already sent is fenced: Redis and
+// REPORTS refuse it once a newer term has claimed them, and a refusal of our own writes ends our
+// term as a lost lease.
 import {
   REPORT_SCHEMA, ReportEventSchema, SNAPSHOT_SCHEMA, SnapshotEventSchema, STREAMS, subjects, type ReportEvent,
 } from '../../libs/contracts/index.ts';
 import { followStream, publishEvent, type EventLog } from '../../libs/eventlog/index.ts';
-import { aborted, untilAborted } from '../../libs/lease/index.ts';
+import { FencedStream } from '../../libs/lease/fenced-stream.ts';
+import { aborted, FencedOut, untilAborted, type Term } from '../../libs/lease/index.ts';
 import { diffReports, reportKey, statusDigest, type PublishedReport } from '../../libs/reports/reports.ts';
 import type { Logger } from '../../libs/service/index.ts';
 import { metrics } from '../../libs/service/metrics.ts';
@@ -36,8 +39,8 @@ export class Publisher {
   private translatedRevision = -1;
   private readonly translator: Translator;
   private readonly unwritten = new Set<string>();
-  /** The lease term being led, with its writer; undefined on a standby. */
-  private term: { writer: SnapshotWriter; signal: AbortSignal } | undefined;
+  /** The lease term being led, with its writers; undefined on a standby. */
+  private leading: { term: Term; writer: SnapshotWriter; reports: FencedStream } | undefined;
   /** The next cycle checks every Gateway's head, not only the changed ones (a new term's first). */
   private writeAll = false;
   /** The current term's first cycle is done: what the log says is in Redis and announced. */
@@ -48,24 +51,38 @@ export class Publisher {
   }
 
   /**
-   * Leads for one lease term: learns what Redis and REPORTS hold now (the last leader may have
-   * written since this process last looked), publishes the current state (the same content gives
-   * the same snapshot versions and report digests, so what is already there is not written again),
-   * then translates on every change (run) until `term` ends. Returns once no write is in flight.
+   * Leads for one lease term: claims Redis and REPORTS for it (raising their fences), learns what
+   * they hold now (the last leader may have written since this process last looked), publishes the
+   * current state (the same content gives the same snapshot versions and report digests, so what
+   * is already there is not written again), then translates on every change (run) until the term
+   * ends. Returns once no write is in flight.
    */
-  async lead(writer: SnapshotWriter, term: AbortSignal): Promise<void> {
+  async lead(writer: SnapshotWriter, term: Term): Promise<void> {
     this.inStep = false;
-    this.term = { writer, signal: term };
+    const reports = new FencedStream(this.deps.events, STREAMS.REPORTS, term);
+    this.leading = { term, writer, reports };
     try {
-      await untilAborted(this.learnPublished(writer), term);
+      // Fences first: what a deposed leader's late requests did before this is in what is read
+      // next, and what they would do after is refused.
+      await untilAborted(Promise.all([writer.claim(), reports.claim()]), term.signal);
+      await untilAborted(this.learnPublished(writer), term.signal);
       this.writeAll = true;
       await this.run();
-      await aborted(term);
+      await aborted(term.signal);
+    } catch (err) {
+      if (!(err instanceof FencedOut)) throw err;
+      this.fencedOut(err, term);
     } finally {
-      this.term = undefined;
+      this.leading = undefined;
       await this.idle();
       this.inStep = false;
     }
+  }
+
+  /** A store refused a write of ours as older than what it holds: stop writing, as if the lease were lost. */
+  private fencedOut(err: FencedOut, term: Term): void {
+    this.deps.log.error({ resource: err.resource, fence: term.fence, err: err.message }, 'write refused by its store (fenced out): ending this lease term');
+    term.lost(`a write of ${err.resource} was refused by its store`);
   }
 
   /** The gateways Redis holds snapshots for (one whose Gateway is gone gets removed) and the reports REPORTS holds. */
@@ -74,7 +91,7 @@ export class Publisher {
     for (const [gateway, version] of await writer.heads()) this.versions.set(gateway, version);
     this.published.clear();
     const reports = await followStream(this.deps.events, {
-      stream: STREAMS.REPORTS, filter: 'gantry.rep.>', schema: ReportEventSchema, log: this.deps.log,
+      stream: STREAMS.REPORTS, filter: subjects.allReports, schema: ReportEventSchema, log: this.deps.log,
       onEvent: (e) => this.notePublishedReport(e),
     });
     try {
@@ -98,11 +115,12 @@ export class Publisher {
     this.running = (async () => {
       do {
         this.rerun = false;
-        const term = this.term;
+        const term = this.leading?.term;
         try {
           await this.cycle();
         } catch (err) {
           if (term?.signal.aborted) this.deps.log.info({ reason: String(term.signal.reason?.message ?? term.signal.reason) }, 'translation cycle abandoned: no longer leading');
+          else if (term && err instanceof FencedOut) this.fencedOut(err, term);
           else this.deps.log.error({ err }, 'translation cycle failed; will retry on the next change');
         }
       } while (this.rerun);
@@ -117,10 +135,10 @@ export class Publisher {
 
   private async cycle(): Promise<void> {
     const { world, log, events } = this.deps;
-    const term = this.term;
-    if (!term) return;
+    const leading = this.leading;
+    if (!leading) return;
     if (world.changes === this.translatedRevision && !this.writeAll) return;
-    const { writer, signal } = term;
+    const { writer, reports, term: { signal } } = leading;
     /** Every write goes through here: none starts, and none is waited on, once the term has ended. */
     const write = <T>(p: () => Promise<T>): Promise<T> => {
       signal.throwIfAborted();
@@ -163,6 +181,7 @@ export class Publisher {
         if (gc.collected > 0) log.info({ gateway, collected: gc.collected, liveManifests: gc.liveManifests }, 'collected unreferenced snapshot blobs');
       } catch (err) {
         signal.throwIfAborted();
+        if (err instanceof FencedOut) throw err;
         log.warn({ gateway, err: (err as Error).message }, 'snapshot blob collection failed; retried when the head next moves');
       }
     }
@@ -186,11 +205,11 @@ export class Publisher {
         schema: REPORT_SCHEMA, cluster: r.cluster, kind: r.kind, namespace: r.namespace, name: r.name,
         apiVersion: r.apiVersion, generation: r.generation, op: 'upsert', status: r.status, snapshots, emittedAt,
       };
-      await write(() => publishEvent(events.js, ReportEventSchema, subjects.report(r), event, `${subjects.report(r)}@${r.digest}`));
+      await write(() => reports.publish(ReportEventSchema, subjects.report(r), event, `${subjects.report(r)}@${r.digest}`));
       this.published.set(reportKey(r), { digest: r.digest, status: r.status, generation: r.generation, apiVersion: r.apiVersion });
     }
     for (const d of diff.deletes) {
-      await write(() => publishEvent(events.js, ReportEventSchema, subjects.report(d), {
+      await write(() => reports.publish(ReportEventSchema, subjects.report(d), {
         schema: REPORT_SCHEMA, ...d, generation: 0, op: 'delete', status: null, snapshots: {}, emittedAt,
       }, `${subjects.report(d)}@deleted@${emittedAt}`));
       this.published.delete(reportKey(d));

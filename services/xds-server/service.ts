@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { ProxyEventSchema, PROXY_SCHEMA, subjects } from '../../libs/contracts/index.ts';
 import { connectEventLog, ensureStreams, publishEventNoAck } from '../../libs/eventlog/index.ts';
+import { streamUses } from '../../libs/eventlog/permissions.ts';
 import type { Check } from '../../libs/service/health.ts';
 import { CommonConfig } from '../../libs/service/index.ts';
 import { DEFAULT_MAX_NAMES } from '../../libs/xds-server/stream-state.ts';
@@ -80,7 +81,7 @@ export async function startXdsServer(
   const mtls = Boolean(config.GANTRY_XDS_TLS_CLIENT_CA);
   const log = baseLog.child({ replica });
   const events = await connectEventLog(config.GANTRY_NATS_URL, `xds-server ${replica}`, log);
-  await ensureStreams(events.jsm);
+  await ensureStreams(events.jsm, streamUses('xds-server'), log);
 
   // Fail fast while Redis is down (no offline queue): the cache keeps serving what it holds.
   const redis = new Redis(config.GANTRY_REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false });

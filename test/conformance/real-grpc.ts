@@ -13,7 +13,7 @@ import pino from 'pino';
 import { SNAPSHOT_SCHEMA, SnapshotEventSchema, subjects } from '../../libs/contracts/index.ts';
 import { connectEventLog, ensureStreams, publishEvent, type EventLog } from '../../libs/eventlog/index.ts';
 import { buildManifest } from '../../libs/snapshots/manifest.ts';
-import { keys, SnapshotWriter } from '../../libs/snapshots/redis-store.ts';
+import { keys, NO_LEASE, SnapshotWriter } from '../../libs/snapshots/redis-store.ts';
 import { startXdsServer, XdsServerConfig, type RunningXdsServer } from '../../services/xds-server/service.ts';
 import type { SotwOutcome } from '../../libs/xds-server/sotw.ts';
 import { typeNameOf } from '../../libs/xds/type-urls.ts';
@@ -118,7 +118,7 @@ async function startEnv(pods: PodSpec[], gateways: string[], cleanup: Array<() =
   cleanup.push(() => echoPods.stop());
   const byGateway = new Map(gateways.map((gw, i) => [gw, clients[i] as XdsGrpcClient]));
   cleanup.push(() => Promise.all([...byGateway.values()].map((c) => c.stop())));
-  return { nats, redisServer, redis, events, writer: new SnapshotWriter(redis), xds, tracker, pods: echoPods, clients: byGateway };
+  return { nats, redisServer, redis, events, writer: new SnapshotWriter(redis, NO_LEASE), xds, tracker, pods: echoPods, clients: byGateway };
 }
 
 const nodeId = (gateway: string) => `conformance-grpc-${gateway.replace('/', '-')}`;

@@ -3,8 +3,14 @@
 // probes point at the port the service listens on; every env var is one the service's zod config
 // accepts, and the env parses. test/kube/deploy-objects.test.ts creates them in the test API server.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { toJSONSchema, type z } from 'zod';
+import { natsConnectTarget } from '../../libs/eventlog/index.ts';
+import { natsAuthorization, passwordVariable } from '../../libs/eventlog/permissions.ts';
 import { KubeSourceConfig, SourceConfig } from '../../libs/kube/serve.ts';
 import { ENDPOINT_KINDS, PROVISIONED_KINDS, SECRET_KINDS, WATCHED_KINDS as KUBE_WATCHED_KINDS } from '../../libs/kube/kinds.ts';
 import { GANTRY_GROUP, WATCHED_KINDS } from '../../libs/manifests/resources.ts';
@@ -230,13 +236,17 @@ test('every env var the manifests set is one the service\'s config accepts, and 
       }
       const parsed = schema.safeParse(env);
       assert.ok(parsed.success, `${dir}: ${service}: ${parsed.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      // Its own NATS user (libs/eventlog/permissions.ts), from its own Secret key.
+      const natsUrl = d.spec.template.spec.containers[0].env.find((e: Obj) => e.name === 'GANTRY_NATS_URL');
+      assert.equal(natsUrl?.valueFrom?.secretKeyRef?.key, `nats-url-${service}`, `${dir}: ${service}'s NATS URL`);
+      assert.equal(natsConnectTarget(env.GANTRY_NATS_URL!).user, service, `${dir}: ${service} connects to NATS as its own user`);
       if (dir.endsWith('member')) assert.equal(env.GANTRY_CLUSTER, 'member-1');
       if ('GANTRY_SOURCE' in schema.shape) assert.equal(env.GANTRY_SOURCE, 'kubernetes', `${dir}: ${service} runs in Kubernetes mode`);
     }
   }
 });
 
-test('the ha overlay runs three xds-servers on different nodes with a disruption budget, and two of each leased writer', () => {
+test('the ha overlay runs three xds-servers on different nodes with a disruption budget, and two of each leased writer, preferably on different nodes', () => {
   const docs = render('deploy/overlays/ha');
   const dep = (n: string) => of(docs, 'Deployment').find((d) => d.metadata.name === `gantry-${n}`)!;
   assert.equal(dep('xds-server').spec.replicas, 3);
@@ -254,6 +264,12 @@ test('the ha overlay runs three xds-servers on different nodes with a disruption
     const budget = of(docs, 'PodDisruptionBudget').find((p) => p.metadata.name === `gantry-${n}`);
     assert.equal(budget?.spec.minAvailable, 1, n);
     assert.deepEqual(budget.spec.selector.matchLabels, dep(n).spec.selector.matchLabels, n);
+    // A node loss takes the leader or the standby, not both; preferred, so one node still runs both.
+    const { podAntiAffinity } = dep(n).spec.template.spec.affinity;
+    assert.deepEqual(podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution, [{
+      weight: 100, podAffinityTerm: { labelSelector: { matchLabels: dep(n).spec.selector.matchLabels }, topologyKey: 'kubernetes.io/hostname' },
+    }], n);
+    assert.equal(podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution, undefined, n);
   }
 });
 
@@ -263,6 +279,39 @@ test('the member overlay runs only the edge services, against a remote NATS, wit
   assert.ok(!of(docs, 'Deployment').some((d) => d.metadata.name === 'redis'));
   const secret = of(docs, 'Secret').find((s) => s.metadata.name === 'gantry-connection');
   assert.ok(secret, 'the connection Secret exists');
-  const url = secret.stringData['nats-url'];
-  assert.ok(!url.includes('gantry-system.svc'), 'not the in-cluster NATS');
+  // The edge services' URLs only: no password of a NATS it does not run, no other service's URL.
+  const edge = ['watcher', 'endpoint-discovery', 'reporter'];
+  assert.deepEqual(Object.keys(secret.stringData).sort(), edge.map((s) => `nats-url-${s}`).sort());
+  for (const service of edge) assert.ok(!secret.stringData[`nats-url-${service}`].includes('gantry-system.svc'), `${service}: not the in-cluster NATS`);
+});
+
+test('NATS has one user per service: the authorization block rendered from the permission table, the passwords the services\' URLs carry, a configuration nats-server accepts', () => {
+  for (const dir of OVERLAYS.filter((d) => !d.endsWith('member'))) {
+    const docs = render(dir);
+    const conf: string = of(docs, 'ConfigMap').find((c) => c.metadata.name === 'nats-config')!.data['nats.conf'];
+    assert.ok(conf.includes(natsAuthorization()) && conf.split('authorization').length === 2,
+      `${dir}: nats.conf's authorization block is not the one libs/eventlog/permissions.ts renders:\n${natsAuthorization()}`);
+    const secret = of(docs, 'Secret').find((s) => s.metadata.name === 'gantry-connection')!.stringData;
+    const env: Record<string, string> = {};
+    for (const e of of(docs, 'StatefulSet').find((x) => x.metadata.name === 'nats')!.spec.template.spec.containers[0].env) {
+      const ref = e.valueFrom?.secretKeyRef;
+      assert.ok(!ref || ref.name === 'gantry-connection', `${dir}: ${e.name}`);
+      env[e.name] = ref ? secret[ref.key] : e.valueFrom?.fieldRef ? 'nats-0' : e.value;
+    }
+    for (const service of SERVICES) {
+      const password = env[passwordVariable(service)];
+      assert.ok(password, `${dir}: nats-server has ${service}'s password`);
+      const { user, pass } = natsConnectTarget(secret[`nats-url-${service}`]);
+      assert.deepEqual([user, pass], [service, password], `${dir}: ${service}'s URL carries its user and the password nats-server has`);
+    }
+    // nats-server (2.9, as on these machines) tests the configuration with those values, passwords
+    // included: one it would parse as a number, or not at all, fails here.
+    const tmp = mkdtempSync(join(tmpdir(), 'gantry-nats-conf-'));
+    try {
+      writeFileSync(join(tmp, 'nats.conf'), conf);
+      execFileSync('nats-server', ['-t', '-c', join(tmp, 'nats.conf')], { env: { ...process.env, ...env }, stdio: 'pipe' });
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }
 });

@@ -1,7 +1,9 @@
 // Several translators and reporters against one NATS (and Redis), as real processes: only the
 // lease holder writes; when it dies (SIGKILL: its lease expires) or stops (SIGTERM: it releases
 // its lease) another takes over, and a translator taking over serves the same snapshot version
-// without writing anything (content-addressed versions, reports compared by content).
+// without writing anything (content-addressed versions, reports compared by content). A leader
+// paused with a write on its way (held in a relay, delivered once another leads) is fenced out:
+// neither Redis nor REPORTS takes it.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,13 +11,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, test } from 'node:test';
 import { Redis } from 'ioredis';
-import { REPORT_SCHEMA, ReportEventSchema, subjects } from '../../libs/contracts/index.ts';
+import { REPORT_SCHEMA, ReportEventSchema, STREAMS, subjects } from '../../libs/contracts/index.ts';
 import { connectEventLog, ensureStreams, publishEvent, type EventLog } from '../../libs/eventlog/index.ts';
 import { stopChild } from '../../libs/service/local-servers.ts';
-import { readHead } from '../../libs/snapshots/redis-store.ts';
+import { keys, readHead } from '../../libs/snapshots/redis-store.ts';
 import { startWatcher, type RunningWatcher } from '../../services/watcher/watcher.ts';
 import { quietLog } from '../edge/edge-support.ts';
 import { GATEWAY_MANIFEST } from '../support/pipeline.ts';
+import { startRelay, type Relay } from '../support/relay.ts';
 import { freePort, startNats, startRedis, type RunningServer } from '../support/servers.ts';
 import { httpGet, sample, spawnService, until } from '../support/service-process.ts';
 
@@ -30,6 +33,8 @@ let eventLog: EventLog;
 let dir: string;
 const children: ChildProcess[] = [];
 const monitors: Redis[] = [];
+const relays: Relay[] = [];
+const watchers: RunningWatcher[] = [];
 
 before(async () => {
   [nats, redisServer] = await Promise.all([startNats(), startRedis()]);
@@ -39,7 +44,11 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gantry-failover-'));
 });
 // Every test starts its own replicas: one left leading would make the next test's replicas standbys.
-afterEach(async () => { await Promise.all(children.splice(0).map((c) => stopChild(c, 2000))); });
+afterEach(async () => {
+  for (const c of children) c.kill('SIGCONT'); // a paused one would not stop
+  await Promise.all(children.splice(0).map((c) => stopChild(c, 2000)));
+  await Promise.all([...relays.splice(0).map((r) => r.close()), ...watchers.splice(0).map((w) => w.stop())]);
+});
 after(async () => {
   await eventLog.close();
   for (const r of [redis, ...monitors]) r.disconnect();
@@ -117,7 +126,7 @@ test('translators: one writes, a standby takes over from a killed one with the s
     assert.equal(await readHead(redis, 'default/gw'), version);
     const t = await metrics(standby);
     assert.equal(sample(t, 'gantry_snapshots_published_total') ?? 0, 0, 'no new snapshot');
-    assert.equal(sample(t, 'gantry_events_published_total', { stream: 'REPORTS' }) ?? 0, 0, 'no report republished');
+    assert.equal(sample(t, 'gantry_events_published_total', { stream: 'REPORTS' }) ?? 0, 1, 'only its term\'s marker: no report republished');
     await until('only the new leader connected to Redis', async () => (await writerConnections()).join() === `gantry-translator:${holderOf(standby)}`);
 
     // It writes what changes next.
@@ -189,6 +198,92 @@ test('a translator paused past its lease (a stall, a partition) writes nothing w
   } finally {
     await watcher.stop();
   }
+});
+
+/**
+ * Gateway `gw` and route `r` in manifests of their own (and their watcher); a translator leading
+ * through relays that can hold what it sends to NATS and Redis; another standing by, connected directly.
+ */
+async function relayedLeader(gw: string) {
+  const manifests = join(dir, gw);
+  mkdirSync(manifests);
+  const write = (file: string, text: string) => writeFileSync(join(manifests, file), text.replaceAll('name: gw', `name: ${gw}`));
+  write('gateway.yaml', GATEWAY_MANIFEST);
+  write('route.yaml', route('/a'));
+  const watcher = await startWatcher({ eventLog, cluster: 'local', manifests, debounceMs: 50, log: quietLog, watch: false });
+  watchers.push(watcher);
+  const [natsRelay, redisRelay] = await Promise.all([startRelay(nats.url), startRelay(redisServer.url)]);
+  relays.push(natsRelay, redisRelay);
+  const leader = await replica('translator', `${gw}-leader`, { GANTRY_NATS_URL: natsRelay.url, GANTRY_REDIS_URL: redisRelay.url });
+  await until('the relayed translator leads', async () => (await leading(leader, 'translator')) === 1, 60_000);
+  const standby = await replica('translator', `${gw}-standby`);
+  await until('the other stands by', async () => (await leading(standby, 'translator')) === 0 && (await httpGet(standby.port, '/readyz')).status === 200, 60_000);
+  const head = () => readHead(redis, `default/${gw}`);
+  await until(`a snapshot of default/${gw}`, () => head().then((v) => v ?? undefined));
+  return {
+    leader, standby, natsRelay, redisRelay, head,
+    change: async (file: string, text: string | null) => {
+      if (text === null) rmSync(join(manifests, file)); else write(file, text);
+      await watcher.pass();
+    },
+    /** The paused leader, resumed once the standby leads and is in step, with what was held delivered first. */
+    takeOver: async (afterPause: () => Promise<void>) => {
+      leader.child.kill('SIGSTOP');
+      await afterPause();
+      await until('the standby leads', async () => (await leading(standby, 'translator')) === 1, TAKEOVER_MS * 2, 50);
+      await until('the new leader in step', async () => (await httpGet(standby.port, '/readyz')).status === 200);
+    },
+    /** Delivers what was held while the old leader is still paused (what TCP retransmits once a partition heals), then resumes it. */
+    resume: async () => {
+      const delivered = natsRelay.release() + redisRelay.release();
+      leader.child.kill('SIGCONT');
+      await until('the old leader stands down', async () => (await leading(leader, 'translator')) === 0, 5000);
+      return delivered;
+    },
+  };
+}
+
+test('a leader paused with a head write on its way: delivered after another took over, Redis refuses it', { timeout: 120_000 }, async () => {
+  const s = await relayedLeader('gw3');
+  const first = await s.head();
+  const address = (await writerClients()).get(`gantry-translator:${holderOf(s.leader)}`);
+  assert.ok(address, 'the leader\'s connection (through its relay)');
+  const monitor = await redis.monitor();
+  monitors.push(monitor);
+  const sent: Array<{ source: string; args: string[] }> = [];
+  monitor.on('monitor', (_time: string, args: string[], source: string) => { sent.push({ source, args }); });
+
+  // Its next fenced write (the head move for /b) is held, with everything after it, both ways: a
+  // partition starting as the request left. Then the leader is paused too.
+  const held = s.redisRelay.holdFrom(/\r\neval\r\n/i, () => s.natsRelay.hold());
+  await s.change('route.yaml', route('/b'));
+  await held;
+  await s.takeOver(() => s.change('route.yaml', route('/c')));
+  const latest = await until('the new leader\'s snapshot', async () => { const v = await s.head(); return v !== first && v; });
+  const from = sent.length;
+  const delivered = await s.resume();
+  assert.ok(delivered.includes(keys.head('default/gw3')), 'the held request was the head write');
+  await until('the late head write reached Redis', () => sent.slice(from).some((c) => c.source === address && c.args[0]!.toLowerCase() === 'eval'));
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(await s.head(), latest, 'the head is the new leader\'s');
+  assert.deepEqual(sent.slice(from).filter((c) => c.args[0] !== 'get' && c.args[1] === keys.head('default/gw3')), [], 'nobody wrote the head since');
+});
+
+test('a leader paused with a report publish on its way: delivered after another took over, REPORTS refuses it', { timeout: 120_000 }, async () => {
+  const s = await relayedLeader('gw4');
+  const r2 = subjects.report({ cluster: 'local', kind: 'HTTPRoute', namespace: 'default', name: 'r2' });
+  // Its publish of the report of a new route r2 is held, with everything after it (both ways; Redis too).
+  const held = s.natsRelay.holdFrom(new RegExp(`PUB ${r2.replaceAll('.', '\\.')} `), () => s.redisRelay.hold());
+  await s.change('route2.yaml', route('/r2').replace('{name: r,', '{name: r2,'));
+  await held;
+  // r2 goes before anyone else leads: the new leader has no report of it, so writes none.
+  await s.takeOver(() => s.change('route2.yaml', null));
+  const { last_seq: before } = (await eventLog.jsm.streams.info(STREAMS.REPORTS.name)).state;
+  const delivered = await s.resume();
+  assert.ok(delivered.includes(`PUB ${r2} `), 'the held publish was delivered');
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal((await eventLog.jsm.streams.info(STREAMS.REPORTS.name)).state.last_seq, before, 'nothing landed on REPORTS');
+  await assert.rejects(eventLog.jsm.streams.getMessage(STREAMS.REPORTS.name, { last_by_subj: r2 }), /no message found/);
 });
 
 test('reporters (file mode): only the leader writes status files; a standby takes over from a killed one', { timeout: 120_000 }, async () => {

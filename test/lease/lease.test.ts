@@ -1,13 +1,15 @@
 // Leader leases (libs/lease) against a real nats-server: one holder at a time, terms that never
-// overlap, release on stop, step-down when NATS is out of reach (and the fencing gap that leaves),
-// a taken lease noticed at the next renewal, the bucket's TTL, and the 2.9 expiry behaviour the
-// design rests on (no delete marker to watchers, so standbys poll).
+// overlap, release on stop, step-down when NATS is out of reach (and the window that leaves until
+// another holds the lease), a taken lease noticed at the next renewal, fencing tokens that grow
+// with every term, the bucket's TTL, and the 2.9 expiry behaviour the design rests on (no delete
+// marker to watchers, so standbys poll).
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { connect, type NatsConnection } from 'nats';
 import pino from 'pino';
-import { LEASE_BUCKET, leaseCheck, startLease, TermEnded, untilAborted, type Lease } from '../../libs/lease/index.ts';
+import type { FencingToken } from '../../libs/contracts/index.ts';
+import { aborted, LEASE_BUCKET, leaseCheck, startLease, TermEnded, untilAborted, type Lease, type Term } from '../../libs/lease/index.ts';
 import { metrics } from '../../libs/service/metrics.ts';
 import { startNats, type RunningServer } from '../support/servers.ts';
 
@@ -23,8 +25,8 @@ after(async () => {
   await nats.stop();
 });
 
-async function conn(): Promise<NatsConnection> {
-  const nc = await connect({ servers: nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+async function conn(server = nats): Promise<NatsConnection> {
+  const nc = await connect({ servers: server.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
   connections.push(nc);
   return nc;
 }
@@ -50,8 +52,8 @@ async function lease(nc: NatsConnection, who: string, terms: Terms, opts: { serv
       if (++terms.active > 1) terms.overlaps++;
       try {
         if (opts.fail) throw new Error('cannot start');
-        await new Promise<void>((resolve) => term.addEventListener('abort', () => resolve(), { once: true }));
-        assert.ok(term.reason instanceof TermEnded);
+        await new Promise<void>((resolve) => term.signal.addEventListener('abort', () => resolve(), { once: true }));
+        assert.ok(term.signal.reason instanceof TermEnded);
       } finally {
         entry.end = performance.now();
         terms.active--;
@@ -177,6 +179,55 @@ test('a term whose work fails releases the lease, and the gauge follows who lead
   assert.equal(leaseCheck(() => undefined, () => true)(), 'no lease attempt answered yet');
   await good.lease.stop();
   assert.equal(await gauge(), 0);
+});
+
+test('every term\'s fencing token is newer than the last: another holder\'s, a lost term claimed afresh, a recreated bucket\'s', async () => {
+  // A server of its own: the bucket is deleted here.
+  const server = await startNats();
+  const own: Lease[] = [];
+  try {
+    const nc = await conn(server);
+    const fences: FencingToken[] = [];
+    const current = new Map<string, Term>();
+    const start = (holder: string) => {
+      const { log, lines } = recordingLog();
+      const l = startLease({
+        nc, service: 'fence', cluster: 'c1', ttlMs: TTL, log, holder,
+        run: async (term) => {
+          fences.push(term.fence);
+          current.set(holder, term);
+          await aborted(term.signal);
+          current.delete(holder);
+        },
+      });
+      own.push(l);
+      return { lease: l, lines };
+    };
+    const newer = (a: FencingToken, b: FencingToken) => b.epoch > a.epoch || (b.epoch === a.epoch && b.revision > a.revision);
+
+    const a = start('a/1/11');
+    const first = await until('a leads', () => current.get('a/1/11'));
+    const jsm = await nc.jetstreamManager();
+    assert.equal(first.fence.epoch, Date.parse((await jsm.streams.info(`KV_${LEASE_BUCKET}`)).created), 'the epoch is the bucket\'s creation time');
+    // A store refused a write of the term: it ends at once, and the lease, still a's, is claimed afresh.
+    first.lost('a store refused a write');
+    assert.ok(first.signal.aborted);
+    assert.equal(a.lease.state, 'standby');
+    assert.ok(a.lines.some((l) => l.msg === 'lease lost: standing down' && l.reason === 'a store refused a write'));
+    await until('a leads again', () => fences.length === 2 && current.get('a/1/11'));
+
+    start('b/2/22');
+    await a.lease.stop();
+    await until('b leads', () => fences.length === 3 && current.get('b/2/22'));
+    // The bucket is recreated (an operator; a NATS server that lost its storage): revisions restart.
+    await jsm.streams.delete(`KV_${LEASE_BUCKET}`);
+    await until('b leads in the new bucket', () => fences.length === 4, TTL * 3);
+    assert.equal(fences[3]!.revision, 1);
+    for (let i = 1; i < fences.length; i++) assert.ok(newer(fences[i - 1]!, fences[i]!), `term ${i}: ${JSON.stringify(fences)}`);
+  } finally {
+    await Promise.all(own.map((l) => l.stop()));
+    await server.stop();
+  }
 });
 
 test('the bucket\'s TTL grows to the longest setting and never shrinks', async () => {

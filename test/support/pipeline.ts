@@ -4,9 +4,10 @@
 import { mkdtempSync, rmSync, writeFileSync, unlinkSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SERVICES } from '../../libs/service/index.ts';
 import { Supervisor } from '../../services/cli/supervisor.ts';
 import { startEchoBackend, type EchoBackend } from './echo-backend.ts';
-import { freePort, startNats, startRedis, type RunningServer } from './servers.ts';
+import { freePort, startNats, startNatsWithUsers, startRedis, type NatsWithUsers, type RunningServer } from './servers.ts';
 import { spawnXdsGrpcClient, type XdsGrpcClient } from './xds-grpc-client.ts';
 
 export interface Pipeline {
@@ -58,8 +59,17 @@ spec:
   listeners: [{name: http, protocol: HTTP, port: 8080}]
 `;
 
-export async function startPipeline(backendNames: string[], opts: { logLevel?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Pipeline> {
-  const [nats, redis] = await Promise.all([startNats(), startRedis()]);
+export interface PipelineOptions {
+  logLevel?: string;
+  env?: NodeJS.ProcessEnv;
+  /** NATS with the deployed users (libs/eventlog/permissions.ts), each service connecting as its own. */
+  natsUsers?: boolean;
+}
+
+export async function startPipeline(backendNames: string[], opts: PipelineOptions = {}): Promise<Pipeline> {
+  const startingNats: Promise<RunningServer & Partial<NatsWithUsers>> = opts.natsUsers ? startNatsWithUsers() : startNats();
+  const [nats, redis] = await Promise.all([startingNats, startRedis()]);
+  const urlOf = nats.urlOf;
   const dir = mkdtempSync(join(tmpdir(), 'gantry-e2e-'));
   const statusDir = join(dir, '.gantry-status');
   mkdirSync(statusDir);
@@ -73,6 +83,7 @@ export async function startPipeline(backendNames: string[], opts: { logLevel?: s
   const supervisor = new Supervisor({
     manifests: dir, statusDir, xdsPort, xdsAddress: '127.0.0.1', nats: nats.url, redis: redis.url,
     cluster: 'local', logLevel: opts.logLevel ?? 'info', env: opts.env,
+    serviceEnv: urlOf && Object.fromEntries(SERVICES.map((s) => [s, { GANTRY_NATS_URL: urlOf(s) }])),
     onLine: (service, line) => {
       logs.push(`[${service}] ${line}`);
       if (logs.length > 2000) logs.shift();

@@ -8,7 +8,7 @@ import pino from 'pino';
 import { decodeEnvelope, ProxyEventSchema, SNAPSHOT_SCHEMA, SnapshotEventSchema, subjects, type ProxyEvent } from '../../libs/contracts/index.ts';
 import { connectEventLog, ensureStreams, publishEvent, type EventLog } from '../../libs/eventlog/index.ts';
 import { buildManifest, type EncodedResource, type EncodedSnapshot, type SnapshotManifest } from '../../libs/snapshots/manifest.ts';
-import { keys, SnapshotWriter } from '../../libs/snapshots/redis-store.ts';
+import { keys, NO_LEASE, SnapshotWriter } from '../../libs/snapshots/redis-store.ts';
 import { encode, pack } from '../../libs/xds/encode.ts';
 import { CLUSTER, ENDPOINT, LISTENER, ROUTE, SECRET } from '../../libs/xds/type-urls.ts';
 import type { DeltaDiscoveryRequest } from '../../protos/generated/envoy/service/discovery/v3/DeltaDiscoveryRequest';
@@ -49,7 +49,7 @@ export async function startEnv(): Promise<Env> {
   };
   const xds = await startReplica('replica-1');
   return {
-    nats, redisServer, redis, events, writer: new SnapshotWriter(redis), xds, startReplica,
+    nats, redisServer, redis, events, writer: new SnapshotWriter(redis, NO_LEASE), xds, startReplica,
     stop: async () => {
       await Promise.all(replicas.map((r) => r.stop()));
       redis.disconnect();

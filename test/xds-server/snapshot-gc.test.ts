@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { buildManifest, type EncodedResource } from '../../libs/snapshots/manifest.ts';
-import { keys, OLD_MANIFEST_TTL_S, readBlobs, SnapshotWriter } from '../../libs/snapshots/redis-store.ts';
+import { keys, NO_LEASE, OLD_MANIFEST_TTL_S, readBlobs, SnapshotWriter } from '../../libs/snapshots/redis-store.ts';
 import { startRedis, type RunningServer } from '../support/servers.ts';
 import { cluster } from './helpers.ts';
 
@@ -26,7 +26,7 @@ const blobExists = async (gw: string, name: string) => (await redis.exists(keys.
 
 test('a blob is collected once neither the head nor any manifest still present refers to it', async () => {
   const gw = 'default/gc';
-  const writer = new SnapshotWriter(redis);
+  const writer = new SnapshotWriter(redis, NO_LEASE);
   const m1 = snap(gw, ['a', 'b']);
   const m2 = snap(gw, ['b', 'c']);
   const m3 = snap(gw, ['c', 'd']);
@@ -63,7 +63,7 @@ test('a manifest written without a refs set (an older translator) keeps its blob
   for (const [h, bytes] of old.blobs) await redis.set(keys.blob(gw, h), bytes);
   await redis.set(keys.manifest(gw, old.manifest.version), JSON.stringify(old.manifest));
   await redis.set(keys.head(gw), old.manifest.version);
-  const writer = new SnapshotWriter(redis);
+  const writer = new SnapshotWriter(redis, NO_LEASE);
   const next = snap(gw, ['y', 'z']);
   await writer.write(next.manifest, next.blobs);
   assert.deepEqual(await writer.collectGarbage(gw), { collected: 0, liveManifests: 2 });
@@ -73,7 +73,7 @@ test('a manifest written without a refs set (an older translator) keeps its blob
 
 test('a removed Gateway\'s blobs expire with its last manifest, and come back persistent if it returns first', async () => {
   const gw = 'default/removed';
-  const writer = new SnapshotWriter(redis);
+  const writer = new SnapshotWriter(redis, NO_LEASE);
   const m = snap(gw, ['p', 'q']);
   await writer.write(m.manifest, m.blobs);
   await writer.remove(gw);
@@ -87,7 +87,7 @@ test('a removed Gateway\'s blobs expire with its last manifest, and come back pe
 });
 
 test('collection is per Gateway: another Gateway\'s identical blob is its own key and stays', async () => {
-  const writer = new SnapshotWriter(redis);
+  const writer = new SnapshotWriter(redis, NO_LEASE);
   const a1 = snap('default/one', ['shared']);
   const b1 = snap('default/two', ['shared']);
   await writer.write(a1.manifest, a1.blobs);
