@@ -20,8 +20,8 @@ export interface ObjectRef {
 
 /** Every cluster, in a subject pattern (NATS permissions, libs/eventlog/permissions.ts): the `*` wildcard. */
 export const ANY_CLUSTER = Symbol('any cluster');
-type Cluster = string | typeof ANY_CLUSTER;
-const clusterToken = (cluster: Cluster) => (cluster === ANY_CLUSTER ? '*' : encodeToken(cluster));
+export type Cluster = string | typeof ANY_CLUSTER;
+export const clusterToken = (cluster: Cluster) => (cluster === ANY_CLUSTER ? '*' : encodeToken(cluster));
 
 export const subjects = {
   resource: (r: ObjectRef) => `gantry.res.${encodeToken(r.cluster)}.${encodeToken(r.kind)}.${encodeToken(r.namespace)}.${encodeToken(r.name)}`,

@@ -1,7 +1,10 @@
 // `gantry`: the command line. `up` runs the embedded default, `translate` translates manifests
-// offline, `status` prints the status the reporter wrote.
+// offline, `status` prints the status the reporter wrote, `nats-authorization` renders the NATS
+// users of an install's clusters (libs/eventlog/permissions.ts) for the main cluster's nats.conf.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { natsAuthorization } from '../../libs/eventlog/permissions.ts';
+import { CommonConfig } from '../../libs/service/index.ts';
 import { runStatus } from './status.ts';
 import { runTranslate } from './translate.ts';
 import { runUp } from './up.ts';
@@ -10,7 +13,8 @@ const USAGE = `usage:
   gantry up [--manifests DIR] [--xds-port N] [--xds-address IP] [--nats URL] [--redis URL]
             [--status-dir DIR] [--cluster ID] [--log-level LEVEL]
   gantry translate -f PATH [-f PATH...] [--controller-name NAME] [-o json|yaml]
-  gantry status [--status-dir DIR | --manifests DIR]`;
+  gantry status [--status-dir DIR | --manifests DIR]
+  gantry nats-authorization MAIN-CLUSTER [MEMBER-CLUSTER...]`;
 
 const [command, ...rest] = process.argv.slice(2);
 
@@ -70,6 +74,16 @@ try {
     case 'status': {
       const { values } = parseArgs({ args: rest, options: { 'status-dir': { type: 'string' }, manifests: { type: 'string', default: 'examples' } } });
       process.exitCode = runStatus(resolve(values['status-dir'] ?? `${values.manifests}/.gantry-status`));
+      break;
+    }
+    case 'nats-authorization': {
+      const { positionals } = parseArgs({ args: rest, allowPositionals: true, options: {} });
+      const [main, ...members] = positionals;
+      if (main === undefined) fail('nats-authorization needs the main cluster\'s GANTRY_CLUSTER, then each member\'s');
+      for (const cluster of positionals) {
+        if (!CommonConfig.shape.GANTRY_CLUSTER.safeParse(cluster).success) fail(`cluster "${cluster}" is not a DNS label (a GANTRY_CLUSTER value)`);
+      }
+      process.stdout.write(natsAuthorization([main, ...members]));
       break;
     }
     case undefined:

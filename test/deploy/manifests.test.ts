@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { toJSONSchema, type z } from 'zod';
 import { natsConnectTarget } from '../../libs/eventlog/index.ts';
-import { natsAuthorization, passwordVariable } from '../../libs/eventlog/permissions.ts';
+import { natsAuthorization, natsUser, natsUsers, passwordVariable } from '../../libs/eventlog/permissions.ts';
 import { KubeSourceConfig, SourceConfig } from '../../libs/kube/serve.ts';
 import { ENDPOINT_KINDS, PROVISIONED_KINDS, SECRET_KINDS, WATCHED_KINDS as KUBE_WATCHED_KINDS } from '../../libs/kube/kinds.ts';
 import { GANTRY_GROUP, WATCHED_KINDS } from '../../libs/manifests/resources.ts';
@@ -26,6 +26,8 @@ const OVERLAYS = ['deploy', 'deploy/overlays/single', 'deploy/overlays/ha', 'dep
 const of = (docs: readonly Obj[], kind: string) => docs.filter((d) => d.kind === kind);
 const SERVICES = ['watcher', 'endpoint-discovery', 'translator', 'reporter', 'xds-server'] as const;
 type Service = (typeof SERVICES)[number];
+/** GANTRY_CLUSTER of deploy/base: the main cluster, whose NATS the base's authorization block serves. */
+const MAIN_CLUSTER = 'main';
 
 // --- what each service needs from the Kubernetes API -------------------------------------------
 // Derived from the code: each row names where the calls are made. A row whose source changes must
@@ -239,8 +241,10 @@ test('every env var the manifests set is one the service\'s config accepts, and 
       // Its own NATS user (libs/eventlog/permissions.ts), from its own Secret key.
       const natsUrl = d.spec.template.spec.containers[0].env.find((e: Obj) => e.name === 'GANTRY_NATS_URL');
       assert.equal(natsUrl?.valueFrom?.secretKeyRef?.key, `nats-url-${service}`, `${dir}: ${service}'s NATS URL`);
-      assert.equal(natsConnectTarget(env.GANTRY_NATS_URL!).user, service, `${dir}: ${service} connects to NATS as its own user`);
-      if (dir.endsWith('member')) assert.equal(env.GANTRY_CLUSTER, 'member-1');
+      // The main cluster's users are named after the service alone; a member's name its cluster too.
+      assert.equal(env.GANTRY_CLUSTER, dir.endsWith('member') ? 'member-1' : MAIN_CLUSTER, `${dir}: ${service}'s cluster`);
+      const user = natsUser(service, env.GANTRY_CLUSTER!, [MAIN_CLUSTER, 'member-1']).name;
+      assert.equal(natsConnectTarget(env.GANTRY_NATS_URL!).user, user, `${dir}: ${service} connects to NATS as its own user`);
       if ('GANTRY_SOURCE' in schema.shape) assert.equal(env.GANTRY_SOURCE, 'kubernetes', `${dir}: ${service} runs in Kubernetes mode`);
     }
   }
@@ -289,8 +293,9 @@ test('NATS has one user per service: the authorization block rendered from the p
   for (const dir of OVERLAYS.filter((d) => !d.endsWith('member'))) {
     const docs = render(dir);
     const conf: string = of(docs, 'ConfigMap').find((c) => c.metadata.name === 'nats-config')!.data['nats.conf'];
-    assert.ok(conf.includes(natsAuthorization()) && conf.split('authorization').length === 2,
-      `${dir}: nats.conf's authorization block is not the one libs/eventlog/permissions.ts renders:\n${natsAuthorization()}`);
+    const block = natsAuthorization([MAIN_CLUSTER]);
+    assert.ok(conf.includes(block) && conf.split('authorization').length === 2,
+      `${dir}: nats.conf's authorization block is not the one libs/eventlog/permissions.ts renders:\n${block}`);
     const secret = of(docs, 'Secret').find((s) => s.metadata.name === 'gantry-connection')!.stringData;
     const env: Record<string, string> = {};
     for (const e of of(docs, 'StatefulSet').find((x) => x.metadata.name === 'nats')!.spec.template.spec.containers[0].env) {
@@ -298,20 +303,46 @@ test('NATS has one user per service: the authorization block rendered from the p
       assert.ok(!ref || ref.name === 'gantry-connection', `${dir}: ${e.name}`);
       env[e.name] = ref ? secret[ref.key] : e.valueFrom?.fieldRef ? 'nats-0' : e.value;
     }
+    assert.deepEqual(natsUsers([MAIN_CLUSTER]).map((u) => u.name), [...SERVICES], 'a single-cluster install: one user per service, named after it');
     for (const service of SERVICES) {
       const password = env[passwordVariable(service)];
       assert.ok(password, `${dir}: nats-server has ${service}'s password`);
       const { user, pass } = natsConnectTarget(secret[`nats-url-${service}`]);
       assert.deepEqual([user, pass], [service, password], `${dir}: ${service}'s URL carries its user and the password nats-server has`);
     }
-    // nats-server (2.9, as on these machines) tests the configuration with those values, passwords
-    // included: one it would parse as a number, or not at all, fails here.
-    const tmp = mkdtempSync(join(tmpdir(), 'gantry-nats-conf-'));
-    try {
-      writeFileSync(join(tmp, 'nats.conf'), conf);
-      execFileSync('nats-server', ['-t', '-c', join(tmp, 'nats.conf')], { env: { ...process.env, ...env }, stdio: 'pipe' });
-    } finally {
-      rmSync(tmp, { recursive: true, force: true });
-    }
+    natsServerAccepts(conf, env);
   }
+});
+
+/**
+ * nats-server (2.9, as on these machines) tests `conf` with the environment `env`, passwords
+ * included: one it would parse as a number, or not at all, fails here.
+ */
+function natsServerAccepts(conf: string, env: Record<string, string>): void {
+  const tmp = mkdtempSync(join(tmpdir(), 'gantry-nats-conf-'));
+  try {
+    writeFileSync(join(tmp, 'nats.conf'), conf);
+    execFileSync('nats-server', ['-t', '-c', join(tmp, 'nats.conf')], { env: { ...process.env, ...env }, stdio: 'pipe' });
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+test('a member\'s users on the main cluster\'s NATS, as README "Multi-cluster" says: `gantry nats-authorization`\'s block with the members\' passwords, which nats-server accepts', () => {
+  const cli = (...args: string[]) => execFileSync(process.execPath, ['--import', 'tsx', 'services/cli/main.ts', 'nats-authorization', ...args], { encoding: 'utf8', stdio: 'pipe' });
+  const block = cli(MAIN_CLUSTER, 'member-1');
+  assert.equal(block, natsAuthorization([MAIN_CLUSTER, 'member-1']));
+  assert.throws(() => cli('Member_1'), (err: { status?: number; stderr?: string }) => err.status === 2 && /not a DNS label/.test(err.stderr ?? ''));
+  // The member overlay's URLs name users of that block.
+  const member = of(render('deploy/overlays/member'), 'Secret').find((s) => s.metadata.name === 'gantry-connection')!.stringData;
+  const users = natsUsers([MAIN_CLUSTER, 'member-1']);
+  for (const service of ['watcher', 'endpoint-discovery', 'reporter'] as const) {
+    const { user } = natsConnectTarget(member[`nats-url-${service}`]);
+    assert.ok(users.some((u) => u.name === user && u.service === service && u.cluster === 'member-1'), `${service}: ${user}`);
+  }
+  // The base's nats.conf with that block in place of its own, every user's password set.
+  const conf: string = of(render('deploy'), 'ConfigMap').find((c) => c.metadata.name === 'nats-config')!.data['nats.conf'];
+  assert.ok(conf.includes(natsAuthorization([MAIN_CLUSTER])));
+  const env = Object.fromEntries(users.map((u) => [passwordVariable(u.name), `pw-${u.name.replace('.', '-')}`]));
+  natsServerAccepts(conf.replace(natsAuthorization([MAIN_CLUSTER]), block), { ...env, POD_NAME: 'nats-0' });
 });

@@ -4,7 +4,8 @@
 // followStream, publishEvent, publishIfChanged, startLease, the Kubernetes-mode provisioner), and
 // they succeed without any refusal; then the properties that matter are checked as refusals by
 // nats-server: who may publish what, who may read what (Secrets: the watcher and the translator
-// only), nobody reads another's replies, deletes or purges a stream, or touches another's lease.
+// only), nobody reads another's replies, deletes or purges a stream, or touches another's lease, and
+// a member cluster's edge users act on their cluster's subjects and lease keys only.
 // test/e2e/pipeline-users.test.ts runs the five services as processes with these users.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -18,7 +19,7 @@ import {
 } from '../../libs/contracts/index.ts';
 import { serviceEndpointsEvent } from '../../libs/endpoints/index.ts';
 import { connectEventLog, ensureStreams, followStream, publishEvent, publishEventNoAck, type EventLog } from '../../libs/eventlog/index.ts';
-import { streamUses } from '../../libs/eventlog/permissions.ts';
+import { natsUser, streamUses, type Clusters } from '../../libs/eventlog/permissions.ts';
 import { aborted, LEASE_BUCKET, startLease, type Lease } from '../../libs/lease/index.ts';
 import { resourceUpsert } from '../../libs/manifests/resources.ts';
 import { publishIfChanged, readLogState } from '../../libs/manifests/sync.ts';
@@ -30,6 +31,12 @@ import { until } from '../support/service-process.ts';
 import { startNatsWithUsers, type NatsWithUsers } from '../support/servers.ts';
 
 const CLUSTER = 'main';
+const MEMBER = 'member-1';
+/** A member with no connection here: the one whose subjects and keys MEMBER's users must not touch. */
+const OTHER_MEMBER = 'member-2';
+const CLUSTERS: Clusters = [CLUSTER, MEMBER, OTHER_MEMBER];
+const EDGE = ['watcher', 'endpoint-discovery', 'reporter'] as const;
+type EdgeService = (typeof EDGE)[number];
 const GW = 'gateway.networking.k8s.io/v1';
 const now = () => new Date().toISOString();
 
@@ -55,8 +62,8 @@ async function unrefused<T>(p: Promise<T>): Promise<T> {
 }
 
 const connections: EventLog[] = [];
-async function connectAs(nats: NatsWithUsers, service: ServiceName): Promise<EventLog> {
-  const log = await connectEventLog(nats.urlOf(service), `test ${service}`, logOf(service));
+async function connectAs(nats: NatsWithUsers, service: ServiceName, cluster = CLUSTER): Promise<EventLog> {
+  const log = await connectEventLog(nats.urlOf(service, cluster), `test ${service}`, logOf(natsUser(service, cluster, CLUSTERS).name));
   connections.push(log);
   return log;
 }
@@ -84,37 +91,40 @@ test('each service alone on an empty server creates the streams it uses', async 
 describe('on one server, as deployed', { timeout: 120_000 }, () => {
   let nats: NatsWithUsers;
   const as = {} as Record<ServiceName, EventLog>;
+  /** MEMBER's edge services, connected as its users. */
+  const member = {} as Record<EdgeService, EventLog>;
   before(async () => {
-    nats = await startNatsWithUsers();
+    nats = await startNatsWithUsers(CLUSTERS);
     for (const service of SERVICES) {
       as[service] = await connectAs(nats, service);
       await ensureStreams(as[service].jsm, streamUses(service), logOf(service));
     }
+    for (const service of EDGE) member[service] = await connectAs(nats, service, MEMBER);
   });
   after(async () => {
     await Promise.all(connections.map((c) => c.close().catch(() => undefined)));
     await nats.stop();
   });
 
-  /** Follows `filter` from the start, as `service`, until caught up; the events seen on the way. */
-  async function replay<T>(service: ServiceName, stream: StreamSpec, filter: string, schema: z.ZodType<T>): Promise<T[]> {
+  /** Follows `filter` from the start, as `service` (main's user unless `log` says), until caught up; the events seen on the way. */
+  async function replay<T>(service: ServiceName, stream: StreamSpec, filter: string, schema: z.ZodType<T>, log = as[service]): Promise<T[]> {
     const seen: T[] = [];
-    const follower = await unrefused(followStream(as[service], { stream, filter, schema, log: logOf(service), onEvent: (e) => void seen.push(e) }));
+    const follower = await unrefused(followStream(log, { stream, filter, schema, log: logOf(service), onEvent: (e) => void seen.push(e) }));
     await unrefused(follower.caughtUp);
     await follower.stop();
     return seen;
   }
 
-  /** Takes `service`'s lease, and releases it (the key is then a delete marker its owner reads). */
-  async function leaseRoundTrip(service: ServiceName, ttlMs = 2000): Promise<void> {
+  /** Takes `service`'s lease for `cluster`, and releases it (the key is then a delete marker its owner reads). */
+  async function leaseRoundTrip(service: ServiceName, ttlMs = 2000, cluster = CLUSTER, log = as[service]): Promise<void> {
     const lease: Lease = startLease({
-      nc: as[service].nc, service, cluster: CLUSTER, ttlMs, log: logOf(service),
+      nc: log.nc, service, cluster, ttlMs, log: logOf(service),
       run: async (term) => { await aborted(term.signal); },
     });
     await until(`${service} leads`, () => lease.state === 'leader', 5000, 20);
     await lease.stop();
-    const kv = await as[service].js.views.kv(LEASE_BUCKET);
-    assert.equal((await kv.get(`${service}.${CLUSTER}`))?.operation, 'DEL', `${service}: released`);
+    const kv = await log.js.views.kv(LEASE_BUCKET);
+    assert.equal((await kv.get(`${service}.${cluster}`))?.operation, 'DEL', `${service}: released`);
   }
 
   test('the watcher publishes its cluster\'s objects, replays them and leads', async () => {
@@ -219,14 +229,28 @@ describe('on one server, as deployed', { timeout: 120_000 }, () => {
     assert.deepEqual(refusals(), []);
   });
 
+  test('a member\'s watcher publishes and replays its cluster\'s objects and leads; the translator follows them', async () => {
+    const filter = subjects.resourcesOfCluster(MEMBER);
+    const state = await readLogState(member.watcher, {
+      stream: STREAMS.RESOURCES, filter, schema: ResourceEventSchema, logger: logOf('watcher'), digest: () => ({ deleted: false, digest: '' }),
+    });
+    const object = { apiVersion: GW, kind: 'Gateway', metadata: { name: 'edge', namespace: 'default' }, spec: {} };
+    await publishIfChanged(member.watcher, ResourceEventSchema, state,
+      resourceUpsert(MEMBER, object, { apiVersion: GW, kind: 'Gateway', namespace: 'default', name: 'edge' }, { type: 'kubernetes' }, now()));
+    assert.deepEqual((await replay('watcher', STREAMS.RESOURCES, filter, ResourceEventSchema, member.watcher)).map((e) => e.name), ['edge']);
+    assert.ok((await replay('translator', STREAMS.RESOURCES, STREAMS.RESOURCES.subjects[0], ResourceEventSchema)).some((e) => e.cluster === MEMBER));
+    await leaseRoundTrip('watcher', 2000, MEMBER, member.watcher);
+    assert.deepEqual(refusals(), []);
+  });
+
   // --- what each user may not do ------------------------------------------------------------------
 
-  const ref = (kind: string) => ({ cluster: 'other', kind, namespace: 'default', name: 'x' });
+  const ref = (kind: string, cluster = CLUSTER) => ({ cluster, kind, namespace: 'default', name: 'x' });
   const PUBLISHERS: Array<[string, string, ServiceName[]]> = [
     ['a Gateway', subjects.resource(ref('Gateway')), ['watcher']],
     ['a Secret', subjects.resource(ref('Secret')), ['watcher']],
     ['an Upstream', subjects.resource(ref('Upstream')), ['watcher', 'endpoint-discovery']],
-    ['endpoints', subjects.endpoints('other', 'default', 'x'), ['endpoint-discovery']],
+    ['endpoints', subjects.endpoints(CLUSTER, 'default', 'x'), ['endpoint-discovery']],
     ['a report', subjects.report(ref('HTTPRoute')), ['translator']],
     ['a snapshot event', subjects.snapshot('default/x'), ['translator']],
     ['a proxy event', subjects.proxy('default/x', 'n'), ['xds-server']],
@@ -243,12 +267,12 @@ describe('on one server, as deployed', { timeout: 120_000 }, () => {
 
   const READERS: Array<[string, StreamName, string, ServiceName[]]> = [
     ['every resource', 'RESOURCES', STREAMS.RESOURCES.subjects[0], ['translator']],
-    ['a cluster\'s resources', 'RESOURCES', subjects.resourcesOfCluster('other'), ['watcher', 'translator']],
-    ['Secrets', 'RESOURCES', subjects.resourcesOfKind('other', 'Secret'), ['watcher', 'translator']],
-    ...PROVISIONING_INPUT_KINDS.map((kind): [string, StreamName, string, ServiceName[]] => [`${kind}s`, 'RESOURCES', subjects.resourcesOfKind('other', kind), ['watcher', 'translator', 'reporter']]),
-    ['Upstreams', 'RESOURCES', subjects.resourcesOfKind('other', 'Upstream'), ['watcher', 'endpoint-discovery', 'translator']],
-    ['endpoints', 'ENDPOINTS', subjects.endpointsOfCluster('other'), ['endpoint-discovery', 'translator']],
-    ['reports', 'REPORTS', subjects.reportsOfCluster('other'), ['translator', 'reporter']],
+    ['a cluster\'s resources', 'RESOURCES', subjects.resourcesOfCluster(CLUSTER), ['watcher', 'translator']],
+    ['Secrets', 'RESOURCES', subjects.resourcesOfKind(CLUSTER, 'Secret'), ['watcher', 'translator']],
+    ...PROVISIONING_INPUT_KINDS.map((kind): [string, StreamName, string, ServiceName[]] => [`${kind}s`, 'RESOURCES', subjects.resourcesOfKind(CLUSTER, kind), ['watcher', 'translator', 'reporter']]),
+    ['Upstreams', 'RESOURCES', subjects.resourcesOfKind(CLUSTER, 'Upstream'), ['watcher', 'endpoint-discovery', 'translator']],
+    ['endpoints', 'ENDPOINTS', subjects.endpointsOfCluster(CLUSTER), ['endpoint-discovery', 'translator']],
+    ['reports', 'REPORTS', subjects.reportsOfCluster(CLUSTER), ['translator', 'reporter']],
     ['snapshot events', 'SNAPSHOTS', STREAMS.SNAPSHOTS.subjects[0], []],
     ['proxy events', 'PROXIES', STREAMS.PROXIES.subjects[0], ['reporter']],
   ];
@@ -269,8 +293,8 @@ describe('on one server, as deployed', { timeout: 120_000 }, () => {
       await refused(`${service}: a legacy consumer`, () => as[service].nc.request('$JS.API.CONSUMER.CREATE.RESOURCES'));
     }
     // The filter in the subject is what the permission sees, and nats-server holds the consumer to it.
-    const mismatch = await as.reporter.nc.request(`$JS.API.CONSUMER.CREATE.RESOURCES.sneaky.${subjects.resourcesOfKind('other', 'Gateway')}`,
-      JSON.stringify({ stream_name: 'RESOURCES', config: { name: 'sneaky', filter_subject: subjects.resourcesOfKind('other', 'Secret'), ack_policy: 'none' } }));
+    const mismatch = await as.reporter.nc.request(`$JS.API.CONSUMER.CREATE.RESOURCES.sneaky.${subjects.resourcesOfKind(CLUSTER, 'Gateway')}`,
+      JSON.stringify({ stream_name: 'RESOURCES', config: { name: 'sneaky', filter_subject: subjects.resourcesOfKind(CLUSTER, 'Secret'), ack_policy: 'none' } }));
     assert.match(mismatch.string(), /did not match filtered subject/);
   });
 
@@ -301,5 +325,50 @@ describe('on one server, as deployed', { timeout: 120_000 }, () => {
     await refused('the watcher taking the translator\'s lease', () => kv.create(`translator.${CLUSTER}`, 'x'));
     await refused('the watcher reading the translator\'s lease', () => kv.get(`translator.${CLUSTER}`));
     await refused('the xds-server opening the lease bucket', () => as['xds-server'].js.views.kv(LEASE_BUCKET));
+  });
+
+  // --- clusters: a member's edge users act for their cluster only ---------------------------------
+
+  /** What each edge service does for one cluster: the subjects it publishes, the filters it reads. */
+  const PER_CLUSTER: Record<EdgeService, { publish: (cluster: string) => string[]; read: (cluster: string) => Array<[StreamName, string]> }> = {
+    watcher: {
+      publish: (c) => [subjects.resource(ref('Gateway', c)), subjects.resource(ref('Secret', c))],
+      read: (c) => [['RESOURCES', subjects.resourcesOfCluster(c)]],
+    },
+    'endpoint-discovery': {
+      publish: (c) => [subjects.endpoints(c, 'default', 'x'), subjects.resource(ref('Upstream', c))],
+      read: (c) => [['ENDPOINTS', subjects.endpointsOfCluster(c)], ['RESOURCES', subjects.resourcesOfKind(c, 'Upstream')]],
+    },
+    reporter: {
+      publish: () => [],
+      read: (c) => [['REPORTS', subjects.reportsOfCluster(c)], ...PROVISIONING_INPUT_KINDS.map((kind): [StreamName, string] => ['RESOURCES', subjects.resourcesOfKind(c, kind)])],
+    },
+  };
+  test('each edge user publishes, reads and leases its own cluster\'s subjects and keys, and no other cluster\'s', async () => {
+    for (const service of EDGE) {
+      for (const [cluster, log] of [[CLUSTER, as[service]], [MEMBER, member[service]]] as const) {
+        const kv = await log.js.views.kv(LEASE_BUCKET);
+        for (const target of CLUSTERS) {
+          const who = `${natsUser(service, cluster, CLUSTERS).name} on ${target}'s`;
+          const own = target === cluster;
+          for (const subject of PER_CLUSTER[service].publish(target)) {
+            const publish = () => log.js.publish(subject, 'x');
+            if (own) await publish();
+            else await refused(`${who} ${subject}`, publish);
+          }
+          for (const [stream, filter] of PER_CLUSTER[service].read(target)) {
+            const create = () => log.jsm.consumers.add(stream, { name: `c${randomBytes(6).toString('hex')}`, filter_subject: filter, ack_policy: AckPolicy.None });
+            if (own) await log.jsm.consumers.delete(stream, (await create()).name);
+            else await refused(`${who} ${filter}`, create);
+          }
+          if (!own) {
+            await refused(`${who} lease`, () => kv.create(`${service}.${target}`, 'x'));
+            await refused(`${who} lease, read`, () => kv.get(`${service}.${target}`));
+          }
+        }
+      }
+    }
+    // Its own lease: taken and released.
+    for (const service of EDGE) await leaseRoundTrip(service, 2000, MEMBER, member[service]);
   });
 });

@@ -10,6 +10,9 @@ import { startEchoBackend, type EchoBackend } from './echo-backend.ts';
 import { freePort, startNats, startNatsWithUsers, startRedis, type NatsWithUsers, type RunningServer } from './servers.ts';
 import { spawnXdsGrpcClient, type XdsGrpcClient } from './xds-grpc-client.ts';
 
+/** The cluster the pipeline's services speak for (`gantry up`'s default); NATS users are scoped to it. */
+const CLUSTER = 'local';
+
 export interface Pipeline {
   dir: string;
   statusDir: string;
@@ -67,7 +70,7 @@ export interface PipelineOptions {
 }
 
 export async function startPipeline(backendNames: string[], opts: PipelineOptions = {}): Promise<Pipeline> {
-  const startingNats: Promise<RunningServer & Partial<NatsWithUsers>> = opts.natsUsers ? startNatsWithUsers() : startNats();
+  const startingNats: Promise<RunningServer & Partial<NatsWithUsers>> = opts.natsUsers ? startNatsWithUsers([CLUSTER]) : startNats();
   const [nats, redis] = await Promise.all([startingNats, startRedis()]);
   const urlOf = nats.urlOf;
   const dir = mkdtempSync(join(tmpdir(), 'gantry-e2e-'));
@@ -82,7 +85,7 @@ export async function startPipeline(backendNames: string[], opts: PipelineOption
   const logs: string[] = [];
   const supervisor = new Supervisor({
     manifests: dir, statusDir, xdsPort, xdsAddress: '127.0.0.1', nats: nats.url, redis: redis.url,
-    cluster: 'local', logLevel: opts.logLevel ?? 'info', env: opts.env,
+    cluster: CLUSTER, logLevel: opts.logLevel ?? 'info', env: opts.env,
     serviceEnv: urlOf && Object.fromEntries(SERVICES.map((s) => [s, { GANTRY_NATS_URL: urlOf(s) }])),
     onLine: (service, line) => {
       logs.push(`[${service}] ${line}`);

@@ -1,8 +1,8 @@
 // Real nats-server and redis-server for tests, each on a free loopback port with its own data
 // directory, stopped when the test ends. No mocks: these are the servers production uses.
 import { randomBytes } from 'node:crypto';
-import { natsAuthorization, passwordVariable } from '../../libs/eventlog/permissions.ts';
-import { SERVICES, type ServiceName } from '../../libs/service/index.ts';
+import { natsAuthorization, natsUser, natsUsers, passwordVariable, type Clusters } from '../../libs/eventlog/permissions.ts';
+import { type ServiceName } from '../../libs/service/index.ts';
 import { startLocalServer, type LocalServer, type LocalServerOptions } from '../../libs/service/local-servers.ts';
 
 export { freeLoopbackPort as freePort, waitForPort } from '../../libs/service/net.ts';
@@ -13,19 +13,30 @@ export const startNats = (opts?: LocalServerOptions): Promise<RunningServer> => 
 export const startRedis = (): Promise<RunningServer> => startLocalServer('redis');
 
 export interface NatsWithUsers extends RunningServer {
-  /** `nats://<service>:<password>@host:port`: the service's own user, as its Deployment's GANTRY_NATS_URL. */
-  urlOf(service: ServiceName): string;
+  /**
+   * `nats://<user>:<password>@host:port`: `service`'s own user from `cluster` (the main cluster when
+   * omitted), as its Deployment's GANTRY_NATS_URL.
+   */
+  urlOf(service: ServiceName, cluster?: string): string;
 }
 
 /**
  * nats-server configured as deployed: the `authorization` block rendered from
- * libs/eventlog/permissions.ts, the passwords in its environment. Only the services' users exist.
+ * libs/eventlog/permissions.ts for `clusters`, the passwords in its environment. Only the services'
+ * users exist.
  */
-export async function startNatsWithUsers(): Promise<NatsWithUsers> {
-  const passwords = Object.fromEntries(SERVICES.map((s) => [s, `pw${randomBytes(12).toString('hex')}`])) as Record<ServiceName, string>;
+export async function startNatsWithUsers(clusters: Clusters = ['main']): Promise<NatsWithUsers> {
+  const users = natsUsers(clusters);
+  const passwords = new Map(users.map((u) => [u.name, `pw${randomBytes(12).toString('hex')}`]));
   const nats = await startNats({
-    config: natsAuthorization(),
-    env: Object.fromEntries(SERVICES.map((s) => [passwordVariable(s), passwords[s]])),
+    config: natsAuthorization(clusters),
+    env: Object.fromEntries(users.map((u) => [passwordVariable(u.name), passwords.get(u.name)])),
   });
-  return { ...nats, urlOf: (service) => `nats://${service}:${passwords[service]}@127.0.0.1:${nats.port}` };
+  return {
+    ...nats,
+    urlOf: (service, cluster = clusters[0]) => {
+      const { name } = natsUser(service, cluster, clusters);
+      return `nats://${name}:${passwords.get(name)}@127.0.0.1:${nats.port}`;
+    },
+  };
 }
