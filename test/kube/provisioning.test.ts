@@ -11,30 +11,27 @@ import {
   PROXY_SCHEMA, ProxyEventSchema, REPORT_SCHEMA, RESOURCE_SCHEMA, ReportEventSchema, ResourceEventSchema, subjects,
 } from '../../libs/contracts/index.ts';
 import { publishEvent } from '../../libs/eventlog/index.ts';
-import { startKubeReporter, type RunningKubeReporter } from '../../services/reporter/kube-reporter.ts';
-import { eventually, quietLog, startEdgeEnv, type EdgeEnv } from '../edge/edge-support.ts';
+import type { RunningKubeReporter } from '../../services/reporter/kube-reporter.ts';
+import { eventually, type EdgeEnv } from '../edge/edge-support.ts';
 import type { TestApiServer } from './api-server.ts';
-import { startTestCluster } from './cluster.ts';
+import { CONTROLLER as OURS, startReporterCluster } from './cluster.ts';
 
 const GW = 'gateway.networking.k8s.io/v1';
-const OURS = 'gantry.dev/gateway-controller';
 
 let env: EdgeEnv;
 let api: TestApiServer;
 let reporter: RunningKubeReporter;
+let close: () => Promise<void>;
 before(async () => {
-  env = await startEdgeEnv();
-  const cluster = await startTestCluster();
-  api = cluster.api;
-  // Gantry's GatewayParameters CRD, as deploy/ installs it.
-  api.create(parse(readFileSync(new URL('../../deploy/crds/gantry/gatewayparameters.yaml', import.meta.url), 'utf8')));
-  reporter = await startKubeReporter({
-    eventLog: env.eventLog, cluster: 'local', kc: cluster.kc, log: quietLog, controllerName: OURS, backoff: { initialMs: 20, maxMs: 200 },
+  ({ env, api, reporter, close } = await startReporterCluster({
     provisioning: { xds: { address: 'gantry-xds.gantry-system.svc.cluster.local', port: 18000 }, envoyImage: 'envoy:test', debounceMs: 10 },
-  });
+  }, (server) => {
+    // Gantry's GatewayParameters CRD, as deploy/ installs it.
+    server.create(parse(readFileSync(new URL('../../deploy/crds/gantry/gatewayparameters.yaml', import.meta.url), 'utf8')));
+  }));
   await reporter.caughtUp;
 });
-after(async () => { await reporter.stop(); await api.stop(); await env.close(); });
+after(() => close());
 
 let n = 0;
 /** The object as the watcher would publish it (from what the API server holds now), or its tombstone. */

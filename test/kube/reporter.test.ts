@@ -4,24 +4,18 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { REPORT_SCHEMA, ReportEventSchema, subjects } from '../../libs/contracts/index.ts';
 import { publishEvent } from '../../libs/eventlog/index.ts';
-import { startKubeReporter, type RunningKubeReporter } from '../../services/reporter/kube-reporter.ts';
-import { eventually, quietLog, startEdgeEnv, type EdgeEnv } from '../edge/edge-support.ts';
+import type { RunningKubeReporter } from '../../services/reporter/kube-reporter.ts';
+import { eventually, type EdgeEnv } from '../edge/edge-support.ts';
 import type { TestApiServer } from './api-server.ts';
-import { startTestCluster } from './cluster.ts';
+import { CONTROLLER as OURS, startReporterCluster } from './cluster.ts';
 
 const GW = 'gateway.networking.k8s.io/v1';
-const OURS = 'gantry.dev/gateway-controller';
 let env: EdgeEnv;
 let api: TestApiServer;
 let reporter: RunningKubeReporter;
-before(async () => {
-  env = await startEdgeEnv();
-  const cluster = await startTestCluster();
-  api = cluster.api;
-  const { kc } = cluster;
-  reporter = await startKubeReporter({ eventLog: env.eventLog, cluster: 'local', kc, log: quietLog, controllerName: OURS, backoff: { initialMs: 20, maxMs: 200 } });
-});
-after(async () => { await reporter.stop(); await api.stop(); await env.close(); });
+let close: () => Promise<void>;
+before(async () => { ({ env, api, reporter, close } = await startReporterCluster()); });
+after(() => close());
 
 const parent = (controllerName: string, reason = 'Accepted') => ({
   parentRef: { name: 'gw' }, controllerName,
