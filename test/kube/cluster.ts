@@ -27,5 +27,5 @@ export async function startReporterCluster(opts: Partial<KubeReporterOptions> = 
   const reporter = await startKubeReporter({
     eventLog: env.eventLog, cluster: 'local', kc, log: quietLog, controllerName: CONTROLLER, backoff: { initialMs: 20, maxMs: 200 }, ...opts,
   });
-  return { env, api, reporter, close: async () => { await reporter.stop(); await api.stop(); await env.close(); } };
+  return { env, api, kc, reporter, close: async () => { await reporter.stop(); await api.stop(); await env.close(); } };
 }

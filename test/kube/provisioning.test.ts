@@ -11,8 +11,9 @@ import {
   PROXY_SCHEMA, ProxyEventSchema, REPORT_SCHEMA, RESOURCE_SCHEMA, ReportEventSchema, ResourceEventSchema, subjects,
 } from '../../libs/contracts/index.ts';
 import { publishEvent } from '../../libs/eventlog/index.ts';
-import type { RunningKubeReporter } from '../../services/reporter/kube-reporter.ts';
-import { eventually, type EdgeEnv } from '../edge/edge-support.ts';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { startKubeReporter, type RunningKubeReporter } from '../../services/reporter/kube-reporter.ts';
+import { eventually, quietLog, type EdgeEnv } from '../edge/edge-support.ts';
 import type { TestApiServer } from './api-server.ts';
 import { CONTROLLER as OURS, startReporterCluster } from './cluster.ts';
 
@@ -22,10 +23,10 @@ let env: EdgeEnv;
 let api: TestApiServer;
 let reporter: RunningKubeReporter;
 let close: () => Promise<void>;
+let kc: KubeConfig;
+const PROVISIONING = { xds: { address: 'gantry-xds.gantry-system.svc.cluster.local', port: 18000 }, envoyImage: 'envoy:test', debounceMs: 10 };
 before(async () => {
-  ({ env, api, reporter, close } = await startReporterCluster({
-    provisioning: { xds: { address: 'gantry-xds.gantry-system.svc.cluster.local', port: 18000 }, envoyImage: 'envoy:test', debounceMs: 10 },
-  }, (server) => {
+  ({ env, api, kc, reporter, close } = await startReporterCluster({ provisioning: PROVISIONING }, (server) => {
     // Gantry's GatewayParameters CRD, as deploy/ installs it.
     server.create(parse(readFileSync(new URL('../../deploy/crds/gantry/gatewayparameters.yaml', import.meta.url), 'utf8')));
   }));
@@ -111,6 +112,18 @@ test('a Gateway of our class gets its ServiceAccount, bootstrap, Deployment and 
   await eventually('Programmed', async () => condition('web')?.status === 'True');
   assert.equal(condition('web').reason, 'Programmed');
   assert.equal(api.get('Gateway', 'default', 'web')!.status.listeners[0].conditions.find((c: any) => c.type === 'Programmed').status, 'True');
+});
+
+test('a restarted reporter writes nothing to a Gateway whose status is right (no Programmed flap while provisioning catches up)', async () => {
+  await reporter.idle();
+  await reporter.stop();
+  const before = api.requestLog.length;
+  reporter = await startKubeReporter({ eventLog: env.eventLog, cluster: 'local', kc, log: quietLog, controllerName: OURS, backoff: { initialMs: 20, maxMs: 200 }, provisioning: PROVISIONING });
+  await reporter.caughtUp;
+  await reporter.idle();
+  const writes = api.requestLog.slice(before).filter((r) => r.method !== 'GET' && !r.path.includes('/leases'));
+  assert.deepEqual(writes, [], 'nothing written');
+  assert.equal(condition('web').status, 'True');
 });
 
 test('GatewayParameters of the class and of the Gateway shape the objects; only what changed is written', async () => {
