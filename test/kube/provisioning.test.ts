@@ -24,6 +24,7 @@ let api: TestApiServer;
 let reporter: RunningKubeReporter;
 let close: () => Promise<void>;
 let kc: KubeConfig;
+let first: RunningKubeReporter;
 const PROVISIONING = { xds: { address: 'gantry-xds.gantry-system.svc.cluster.local', port: 18000 }, envoyImage: 'envoy:test', debounceMs: 10 };
 before(async () => {
   ({ env, api, kc, reporter, close } = await startReporterCluster({ provisioning: PROVISIONING }, (server) => {
@@ -31,8 +32,13 @@ before(async () => {
     server.create(parse(readFileSync(new URL('../../deploy/crds/gantry/gatewayparameters.yaml', import.meta.url), 'utf8')));
   }));
   await reporter.caughtUp;
+  first = reporter;
 });
-after(() => close());
+after(async () => {
+  // The restart test replaced the reporter `close` knows of: stop the one running now first.
+  if (reporter !== first) await reporter.stop();
+  await close();
+});
 
 let n = 0;
 /** The object as the watcher would publish it (from what the API server holds now), or its tombstone. */
