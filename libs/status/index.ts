@@ -105,6 +105,25 @@ export function applyProxyState(status: Record<string, unknown>, rejections: rea
 /** The kind/namespace/name key route objects are named by in NACK events. */
 export const objectKey = (kind: string, namespace: string, name: string) => `${kind}/${namespace}/${name}`;
 
+/** The object key of the Gateway proxies report under ("<namespace>/<name>"), or undefined for a malformed one. */
+export function gatewayObjectKey(gateway: string): string | undefined {
+  const slash = gateway.indexOf('/');
+  return slash > 0 ? objectKey('Gateway', gateway.slice(0, slash), gateway.slice(slash + 1)) : undefined;
+}
+
+/**
+ * One PROXIES event folded into the rejection states, with the objects whose status it may change:
+ * the Gateway, and the routes its rejections name before or after. Undefined when nothing changed.
+ */
+export function proxyStateChange(states: ProxyStates, e: ProxyEvent): { states: ProxyStates; objects: string[] } | undefined {
+  const gateway = gatewayObjectKey(e.gateway);
+  if (!gateway) return undefined;
+  const next = reduceProxyState(states, e);
+  if (next === states) return undefined;
+  const routes = new Set([...(states.get(e.gateway) ?? []), ...(next.get(e.gateway) ?? [])].flatMap((r) => r.objects ?? []));
+  return { states: next, objects: [gateway, ...routes] };
+}
+
 /** The Gateway ("<ns>/<name>") a route's parentRef names, or undefined for other parent kinds (ListenerSets). */
 function parentGateway(ref: unknown, routeNamespace: string): string | undefined {
   if (!isObj(ref) || typeof ref.name !== 'string') return undefined;

@@ -13,7 +13,7 @@ import { followStream, type EventLog, type Follower } from '../../libs/eventlog/
 import { kindByName } from '../../libs/kube/kinds.ts';
 import { desiredStatus, stableJson, statusMergePatch } from '../../libs/kube/status.ts';
 import type { Logger } from '../../libs/service/index.ts';
-import { objectKey, reduceProxyState, reduceProxyTable, statusDocument, type ProxyStates, type ProxyTable } from '../../libs/status/index.ts';
+import { gatewayObjectKey, objectKey, proxyStateChange, reduceProxyTable, statusDocument, type ProxyStates, type ProxyTable } from '../../libs/status/index.ts';
 import type { XdsTarget } from '../../libs/provisioning/infrastructure.ts';
 import { applyInfrastructure, proxyCounts } from '../../libs/provisioning/status.ts';
 import { startProvisioner, type RunningProvisioner } from './provisioner.ts';
@@ -161,20 +161,19 @@ export async function startKubeReporter(opts: KubeReporterOptions): Promise<Runn
   followers.push(await followStream(eventLog, {
     stream: STREAMS.PROXIES, schema: ProxyEventSchema, log, from: 'last',
     onEvent: (e) => {
-      const slash = e.gateway.indexOf('/');
-      if (slash <= 0) return;
-      const gatewayKey = objectKey('Gateway', e.gateway.slice(0, slash), e.gateway.slice(slash + 1));
-      // Provisioned Gateways are Programmed once a proxy has acknowledged listeners: a change of the counts is a change of status.
-      const counted = proxyCounts(proxyTable, e.gateway);
-      proxyTable = reduceProxyTable(proxyTable, e);
-      const counts = proxyCounts(proxyTable, e.gateway);
-      if (provisioner && (counts.connected !== counted.connected || counts.programmed !== counted.programmed)) schedule(gatewayKey);
-      const before = proxies.get(e.gateway) ?? [];
-      const next = reduceProxyState(proxies, e);
-      if (next === proxies) return;
-      proxies = next;
-      schedule(gatewayKey);
-      for (const o of new Set([...before, ...(proxies.get(e.gateway) ?? [])].flatMap((r) => r.objects ?? []))) schedule(o);
+      if (opts.provisioning) {
+        // Provisioned Gateways are Programmed once a proxy has acknowledged listeners: a change of the
+        // counts is a change of status. (Kept from the replay on, before the provisioner starts.)
+        const counted = proxyCounts(proxyTable, e.gateway);
+        proxyTable = reduceProxyTable(proxyTable, e);
+        const counts = proxyCounts(proxyTable, e.gateway);
+        const gatewayKey = gatewayObjectKey(e.gateway);
+        if (gatewayKey && (counts.connected !== counted.connected || counts.programmed !== counted.programmed)) schedule(gatewayKey);
+      }
+      const change = proxyStateChange(proxies, e);
+      if (!change) return;
+      proxies = change.states;
+      for (const o of change.objects) schedule(o);
     },
   }));
 
@@ -182,7 +181,7 @@ export async function startKubeReporter(opts: KubeReporterOptions): Promise<Runn
     provisioner = await startProvisioner({
       eventLog, cluster: opts.cluster, kc: opts.kc, log: log.child({ part: 'provisioner' }), controllerName,
       ...opts.provisioning,
-      onGatewayChanged: (gateway) => schedule(objectKey('Gateway', gateway.slice(0, gateway.indexOf('/')), gateway.slice(gateway.indexOf('/') + 1))),
+      onGatewayChanged: (gateway) => { const key = gatewayObjectKey(gateway); if (key) schedule(key); },
     });
     const release = (why: string) => {
       if (provisioningKnown) return;

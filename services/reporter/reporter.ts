@@ -12,7 +12,7 @@ import { followStream, type EventLog, type Follower } from '../../libs/eventlog/
 import type { Logger } from '../../libs/service/index.ts';
 import { metrics } from '../../libs/service/metrics.ts';
 import {
-  PROXIES_DIR, proxiesDocument, proxiesFilePath, reduceProxyState, reduceProxyTable, renderProxiesYaml,
+  PROXIES_DIR, proxiesDocument, proxiesFilePath, gatewayObjectKey, proxyStateChange, reduceProxyTable, renderProxiesYaml,
   renderStatusYaml, statusDocument, statusFilePath, type ProxyStates, type ProxyTable,
 } from '../../libs/status/index.ts';
 
@@ -34,7 +34,7 @@ export interface RunningReporter {
 const keyOf = (kind: string, namespace: string, name: string) => statusFilePath(kind, namespace, name);
 
 /** Status file paths of `<Kind>/<ns>/<name>` object keys. */
-function routePaths(objects: Iterable<string>): string[] {
+function statusPaths(objects: Iterable<string>): string[] {
   return [...objects].flatMap((o) => {
     const [kind, namespace, name] = o.split('/');
     return kind && namespace !== undefined && name ? [keyOf(kind, namespace, name)] : [];
@@ -141,8 +141,7 @@ export async function startReporter(opts: ReporterOptions): Promise<RunningRepor
   followers.push(await followStream(eventLog, {
     stream: STREAMS.PROXIES, schema: ProxyEventSchema, log, from: 'last',
     onEvent: (e) => {
-      const slash = e.gateway.indexOf('/');
-      if (slash <= 0) return;
+      if (!gatewayObjectKey(e.gateway)) return;
       const nextTable = reduceProxyTable(table, e);
       if (nextTable !== table) {
         table = nextTable;
@@ -150,16 +149,12 @@ export async function startReporter(opts: ReporterOptions): Promise<RunningRepor
         proxyFiles.set(file, e.gateway);
         void schedule(file);
       }
-      const before = proxies.get(e.gateway) ?? [];
-      const next = reduceProxyState(proxies, e);
-      if (next === proxies) return;
-      proxies = next;
+      const change = proxyStateChange(proxies, e);
+      if (!change) return;
+      proxies = change.states;
       if (e.event === 'nack') log.warn({ gateway: e.gateway, node: e.node, typeUrl: e.typeUrl, version: e.version, detail: e.errorDetail?.message, objects: e.objects }, 'proxy rejected configuration');
       else log.info({ gateway: e.gateway, node: e.node, event: e.event }, 'proxy rejection cleared');
-      void schedule(keyOf('Gateway', e.gateway.slice(0, slash), e.gateway.slice(slash + 1)));
-      // Routes named by the rejections before or after: their Accepted on this Gateway may change.
-      const objects = new Set([...before, ...(proxies.get(e.gateway) ?? [])].flatMap((r) => r.objects ?? []));
-      for (const path of routePaths(objects)) void schedule(path);
+      for (const path of statusPaths(change.objects)) void schedule(path);
     },
     onCaughtUp: () => pruneProxies(),
   }));

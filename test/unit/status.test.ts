@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { PROXY_SCHEMA, type ProxyEvent } from '../../libs/contracts/index.ts';
 import {
-  applyProxyState, applyRouteRejections, proxiesDocument, proxiesFilePath, reduceProxyState, reduceProxyTable, renderProxiesYaml,
+  applyProxyState, applyRouteRejections, gatewayObjectKey, proxiesDocument, proxyStateChange, proxiesFilePath, reduceProxyState, reduceProxyTable, renderProxiesYaml,
   renderStatusYaml, statusDocument, statusFilePath, type ProxyStates, type ProxyTable,
 } from '../../libs/status/index.ts';
 import { formatProxiesTable, formatStatusTable, readProxiesDir, readStatusDir, type StatusEntry } from '../../libs/status/table.ts';
@@ -196,4 +196,15 @@ test('proxies files: written per Gateway under _proxies, read back by gantry sta
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('a proxy event names the objects whose status it changes: the Gateway, and the routes rejected before or after', () => {
+  const nack = proxyStateChange(new Map(), proxy('nack', { typeUrl: ROUTE_TYPE, version: 'v1', objects: ['HTTPRoute/default/a'] }))!;
+  assert.deepEqual(nack.objects, ['Gateway/default/gw', 'HTTPRoute/default/a']);
+  const cleared = proxyStateChange(nack.states, proxy('ack', { typeUrl: ROUTE_TYPE, version: 'v2' }))!;
+  assert.deepEqual(cleared.objects, ['Gateway/default/gw', 'HTTPRoute/default/a'], 'the route rejected before is due again');
+  assert.equal(cleared.states.size, 0);
+  assert.equal(proxyStateChange(cleared.states, proxy('ack', { typeUrl: ROUTE_TYPE, version: 'v2' })), undefined, 'nothing changed');
+  assert.equal(proxyStateChange(new Map(), proxy('nack', { gateway: 'no-slash' })), undefined);
+  assert.equal(gatewayObjectKey('ns/gw'), 'Gateway/ns/gw');
 });
